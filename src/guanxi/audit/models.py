@@ -1,0 +1,46 @@
+"""Audit events (审计日志): one table that is both the audit log and the customer timeline's history."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Source(models.TextChoices):
+    UI = "ui", _("界面")
+    API = "api", _("接口")
+    CLI = "cli", _("命令行")
+    IMPORT = "import", _("导入")
+    JOB = "job", _("后台任务")
+    SYSTEM = "system", _("系统")
+
+
+class AuditEvent(models.Model):
+    """Who changed what, when, from where, with the before/after values of each changed field."""
+
+    created_at = models.DateTimeField(db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    source = models.CharField(max_length=10, choices=Source.choices)
+    action = models.CharField(max_length=40)  # e.g. customer.create, contact.update
+    object_type = models.CharField(max_length=40)
+    object_id = models.BigIntegerField()
+    object_repr = models.CharField(max_length=200, blank=True)
+    # The customer the change belongs to, so the customer's timeline is one indexed read.
+    customer = models.ForeignKey(
+        "customers.Customer", null=True, blank=True, on_delete=models.SET_NULL, related_name="audit_events",
+        db_constraint=False,
+    )
+    changes = models.JSONField(default=dict)  # {field: [before, after]}
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["object_type", "object_id", "created_at"]),
+            models.Index(fields=["customer", "created_at"]),
+        ]
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.object_type}#{self.object_id}"

@@ -1,0 +1,148 @@
+"""Every read of customers and contacts goes through here: the visibility rule lives in one place.
+
+* administrator: everything;
+* manager: customers of the teams they manage (and sub-teams), their own, and those shared with them;
+* salesperson: their own customers and those shared with them or their team.
+
+Anything outside that scope is reported as "not found" (404), never "forbidden", so a user cannot
+probe which ids exist.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.db.models import Prefetch, Q, QuerySet
+
+from guanxi.accounts.models import User
+from guanxi.accounts.selectors import managed_team_ids
+from guanxi.core.errors import NotFound, ValidationFailed
+from guanxi.core.pagination import Page, SortSpec, paginate
+from guanxi.customers.models import Contact, ContactPoint, Customer, CustomerShare
+from guanxi.search.documents import parse_query
+from guanxi.search.query import filter_matching
+
+
+def customer_visibility_q(user: User) -> Q:
+    if user.is_admin:
+        return Q()
+    shared = CustomerShare.objects.filter(Q(user_id=user.pk) | Q(team_id=user.team_id) if user.team_id else Q(user_id=user.pk))
+    q = Q(owner_id=user.pk) | Q(id__in=shared.values("customer_id"))
+    if user.is_manager:
+        teams = managed_team_ids(user)
+        if teams:
+            q |= Q(team_id__in=teams)
+    return q
+
+
+def customer_queryset_for_user(user: User) -> QuerySet[Customer]:
+    if not user.is_authenticated or not user.is_active:
+        return Customer.objects.none()
+    return Customer.objects.filter(customer_visibility_q(user))
+
+
+SORTS: dict[str, SortSpec] = {
+    "last_interaction": SortSpec("last_interaction_at", descending=True, nullable=True, kind="datetime"),
+    "name": SortSpec("sort_key", descending=False),
+    "created": SortSpec("created_at", descending=True, kind="datetime"),
+}
+
+
+@dataclass
+class CustomerFilters:
+    q: str = ""
+    owner_id: int | None = None
+    team_id: int | None = None
+    relationship_type: str = ""
+    status: str = ""
+    province: str = ""
+    city: str = ""
+    industry: str = ""
+    tag: str = ""
+    sort: str = "last_interaction"
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+def customer_list(
+    *, user: User, filters: CustomerFilters, cursor: str | None = None, size: int = 50
+) -> Page[Customer]:
+    if filters.sort not in SORTS:
+        raise ValidationFailed(
+            f"未知排序：{filters.sort}", f"unknown sort: {filters.sort}", field="sort", code="invalid_sort"
+        )
+    qs = customer_queryset_for_user(user)
+    if filters.q.strip():
+        terms = parse_query(filters.q)
+        if not terms:
+            return Page([], None)
+        qs = filter_matching(qs, terms)
+    if filters.owner_id:
+        qs = qs.filter(owner_id=filters.owner_id)
+    if filters.team_id:
+        qs = qs.filter(team_id=filters.team_id)
+    if filters.relationship_type:
+        qs = qs.filter(relationship_type=filters.relationship_type)
+    if filters.status:
+        qs = qs.filter(status=filters.status)
+    if filters.province:
+        qs = qs.filter(province=filters.province)
+    if filters.city:
+        qs = qs.filter(city=filters.city)
+    if filters.industry:
+        qs = qs.filter(industry=filters.industry)
+    if filters.tag:
+        qs = qs.filter(tags__name=filters.tag)
+    qs = qs.select_related("owner", "team")
+    return paginate(qs, SORTS[filters.sort], cursor=cursor, size=size)
+
+
+def customer_get_for_user(*, user: User, customer_id: int) -> Customer:
+    customer = (
+        customer_queryset_for_user(user)
+        .select_related("owner", "team")
+        .prefetch_related("tags")
+        .filter(pk=customer_id)
+        .first()
+    )
+    if customer is None:
+        raise NotFound("客户", "customer")
+    return customer
+
+
+def customer_contacts(customer: Customer) -> list[Contact]:
+    return list(
+        customer.contacts.order_by("-is_key", "sort_key", "id").prefetch_related(
+            Prefetch("points", queryset=ContactPoint.objects.order_by("position", "id"))
+        )
+    )
+
+
+def contact_queryset_for_user(user: User) -> QuerySet[Contact]:
+    return Contact.objects.filter(customer__in=customer_queryset_for_user(user))
+
+
+def contact_get_for_user(*, user: User, contact_id: int) -> Contact:
+    contact = (
+        contact_queryset_for_user(user)
+        .select_related("customer", "customer__owner")
+        .prefetch_related("points")
+        .filter(pk=contact_id)
+        .first()
+    )
+    if contact is None:
+        raise NotFound("联系人", "contact")
+    return contact
+
+
+def contact_list(*, user: User, customer_id: int | None = None, q: str = "", cursor: str | None = None,
+                 size: int = 50) -> Page[Contact]:
+    qs = contact_queryset_for_user(user)
+    if customer_id:
+        qs = qs.filter(customer_id=customer_id)
+    if q.strip():
+        terms = parse_query(q)
+        if not terms:
+            return Page([], None)
+        qs = filter_matching(qs, terms)
+    qs = qs.select_related("customer").prefetch_related("points")
+    return paginate(qs, SortSpec("sort_key", descending=False), cursor=cursor, size=size)

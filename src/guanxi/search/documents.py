@@ -1,0 +1,137 @@
+"""Search documents: the text indexed by SQLite FTS5 (unicode61) and PostgreSQL GIN (to_tsvector simple).
+
+Why a precomputed document: FTS5's trigram tokenizer and pg_trgm both miss 2-character Chinese
+queries (华为, 张伟). Instead every record gets a document of plain ASCII tokens:
+
+* each CJK unigram and bigram, written as ``u`` + hex code points (``张伟`` → ``u5f20u4f1f``), so
+  neither engine's tokenizer or locale can split or drop them;
+* pinyin: full (``zhangwei``), syllables (``zhang``, ``wei``) and initials (``zw``);
+* words and numbers in Latin script, lower-cased;
+* every suffix (4+ digits) of every phone number, so a prefix query finds any digit fragment.
+
+Queries are tokenised by the same code; ASCII tokens are matched as prefixes, CJK tokens exactly.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from guanxi.search.pinyin import has_cjk, is_cjk, syllables
+
+_LATIN_WORD = re.compile(r"[a-z0-9]+")
+_SEGMENT = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+|[a-z0-9]+")
+MIN_DIGITS = 3
+
+
+def _cjk_token(chars: str) -> str:
+    return "u" + "u".join(f"{ord(c):x}" for c in chars)
+
+
+def _normalise(text: str) -> str:
+    return unicodedata.normalize("NFKC", text or "").lower()
+
+
+def cjk_tokens(text: str) -> set[str]:
+    """Unigrams and bigrams of each run of Chinese characters."""
+    tokens: set[str] = set()
+    for run in re.findall(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+", text):
+        for i, char in enumerate(run):
+            tokens.add(_cjk_token(char))
+            if i + 1 < len(run):
+                tokens.add(_cjk_token(run[i : i + 2]))
+    return tokens
+
+
+def name_tokens(name: str, *, person: bool = False) -> set[str]:
+    """Tokens for a name: its characters plus full pinyin, syllables and initials."""
+    text = _normalise(name)
+    tokens = cjk_tokens(text) | set(_LATIN_WORD.findall(text))
+    if has_cjk(text):
+        syl = syllables(text, person=person)
+        if syl:
+            tokens.update(syl)
+            tokens.add("".join(syl))
+            tokens.add("".join(s[0] for s in syl))
+            # Given-name pinyin alone, so "wei" and "xiaoming" also find 王小明.
+            if person and len(syl) > 1:
+                tokens.add("".join(syl[1:]))
+    return tokens
+
+
+def text_tokens(text: str) -> set[str]:
+    """Tokens for free text (notes, summaries): CJK unigrams/bigrams and Latin words."""
+    normalised = _normalise(text)
+    return cjk_tokens(normalised) | set(_LATIN_WORD.findall(normalised))
+
+
+def digit_tokens(phone: str) -> set[str]:
+    digits = re.sub(r"\D", "", _normalise(phone))
+    if len(digits) < MIN_DIGITS:
+        return set()
+    tokens = {digits[i:] for i in range(0, len(digits) - MIN_DIGITS + 1)}
+    # Numbers stored in E.164 (+86…) are also found by their national form.
+    if digits.startswith("86") and len(digits) > 11:
+        national = digits[2:]
+        tokens.update(national[i:] for i in range(0, len(national) - MIN_DIGITS + 1))
+    return tokens
+
+
+def email_tokens(email: str) -> set[str]:
+    email = _normalise(email)
+    words = set(_LATIN_WORD.findall(email))
+    local = email.split("@", 1)[0]
+    words.add(re.sub(r"[^a-z0-9]", "", local))
+    return {w for w in words if w}
+
+
+def build(
+    *,
+    names: Iterable[str] = (),
+    person_names: Iterable[str] = (),
+    phones: Iterable[str] = (),
+    emails: Iterable[str] = (),
+    texts: Iterable[str] = (),
+) -> str:
+    tokens: set[str] = set()
+    for name in names:
+        tokens |= name_tokens(name)
+    for name in person_names:
+        tokens |= name_tokens(name, person=True)
+    for phone in phones:
+        tokens |= digit_tokens(phone)
+    for email in emails:
+        tokens |= email_tokens(email)
+    for text in texts:
+        tokens |= text_tokens(text)
+    return " ".join(sorted(tokens))
+
+
+@dataclass(frozen=True)
+class QueryTerm:
+    token: str
+    prefix: bool
+
+
+def parse_query(query: str, *, max_terms: int = 8) -> list[QueryTerm]:
+    """Split a user's query into terms that must all match.
+
+    A Chinese run of one character is a unigram; longer runs become their bigrams (a 3+ character
+    run matches when all its bigrams are present). Latin words and digits match as prefixes, so
+    ``zhangw`` finds 张伟 and ``0139`` finds any number containing it.
+    """
+    terms: dict[str, QueryTerm] = {}
+    for segment in _SEGMENT.findall(_normalise(query)):
+        if is_cjk(segment[0]):
+            if len(segment) == 1:
+                grams = [segment]
+            else:
+                grams = [segment[i : i + 2] for i in range(len(segment) - 1)]
+            for gram in grams:
+                token = _cjk_token(gram)
+                terms.setdefault(token, QueryTerm(token, prefix=False))
+        else:
+            terms.setdefault(segment, QueryTerm(segment, prefix=True))
+    return list(terms.values())[:max_terms]

@@ -1,0 +1,43 @@
+"""Full-text matching on the precomputed search documents, with identical results on both engines."""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+from django.db import connection
+from django.db.models import Model, QuerySet
+from django.db.models.expressions import RawSQL
+
+from guanxi.search.documents import QueryTerm
+
+M = TypeVar("M", bound=Model)
+
+# Models with a search_doc column and an index over it (FTS5 table on SQLite, GIN on PostgreSQL).
+INDEXED_TABLES = ("customers_customer", "customers_contact", "engagement_interaction")
+
+
+def fts_table(db_table: str) -> str:
+    return f"{db_table}_fts"
+
+
+def _fts5_match(terms: list[QueryTerm]) -> str:
+    # Tokens are [a-z0-9] only (see documents.parse_query), quoting makes them literal FTS5 strings.
+    return " ".join(f'"{t.token}"*' if t.prefix else f'"{t.token}"' for t in terms)
+
+
+def _tsquery(terms: list[QueryTerm]) -> str:
+    return " & ".join(f"{t.token}:*" if t.prefix else t.token for t in terms)
+
+
+def filter_matching(queryset: QuerySet[M], terms: list[QueryTerm]) -> QuerySet[M]:
+    """Narrow ``queryset`` to rows whose search document matches every term."""
+    if not terms:
+        return queryset
+    table = queryset.model._meta.db_table
+    if table not in INDEXED_TABLES:
+        raise ValueError(f"{table} has no search index")
+    if connection.vendor == "sqlite":
+        sql = f"SELECT rowid FROM {fts_table(table)} WHERE {fts_table(table)} MATCH %s"  # noqa: S608 - fixed names
+        return queryset.filter(id__in=RawSQL(sql, [_fts5_match(terms)]))
+    sql = f"SELECT id FROM {table} WHERE to_tsvector('simple', search_doc) @@ to_tsquery('simple', %s)"  # noqa: S608
+    return queryset.filter(id__in=RawSQL(sql, [_tsquery(terms)]))
