@@ -33,7 +33,9 @@ def _secret_key() -> str:
             raise ConfigError("GUANXI_SECRET_KEY must be at least 40 characters / 密钥至少 40 个字符")
         return key
     if PRODUCTION:
-        raise ConfigError("GUANXI_SECRET_KEY is required when GUANXI_ENV=production / 生产环境必须设置 GUANXI_SECRET_KEY")
+        raise ConfigError(
+            "GUANXI_SECRET_KEY is required when GUANXI_ENV=production / 生产环境必须设置 GUANXI_SECRET_KEY"
+        )
     # Development: a random key kept in the data directory, never in the repository.
     path = DATA_DIR / "secret_key"
     if not path.exists():
@@ -44,9 +46,13 @@ def _secret_key() -> str:
 
 SECRET_KEY = _secret_key()
 DEBUG = env_bool("GUANXI_DEBUG", default=not PRODUCTION and GUANXI_ENV != "test")
-ALLOWED_HOSTS = env_list("GUANXI_ALLOWED_HOSTS", [] if PRODUCTION else ["localhost", "127.0.0.1", "[::1]", "testserver"])
+ALLOWED_HOSTS = env_list(
+    "GUANXI_ALLOWED_HOSTS", [] if PRODUCTION else ["localhost", "127.0.0.1", "[::1]", "testserver"]
+)
 if PRODUCTION and not ALLOWED_HOSTS:
-    raise ConfigError("GUANXI_ALLOWED_HOSTS is required when GUANXI_ENV=production / 生产环境必须设置 GUANXI_ALLOWED_HOSTS")
+    raise ConfigError(
+        "GUANXI_ALLOWED_HOSTS is required when GUANXI_ENV=production / 生产环境必须设置 GUANXI_ALLOWED_HOSTS"
+    )
 CSRF_TRUSTED_ORIGINS = env_list("GUANXI_CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
@@ -86,6 +92,7 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "guanxi.core.middleware.SecurityHeadersMiddleware",
+    "guanxi.core.middleware.GuanxiErrorMiddleware",
 ]
 
 ROOT_URLCONF = "guanxi.urls"
@@ -112,7 +119,9 @@ TEMPLATES = [
 DATABASE_URL = env_str("DATABASE_URL")
 if DATABASE_URL:
     try:
-        _db = dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("GUANXI_DB_CONN_MAX_AGE", 60, minimum=0))
+        _db = dj_database_url.parse(
+            DATABASE_URL, conn_max_age=env_int("GUANXI_DB_CONN_MAX_AGE", 60, minimum=0)
+        )
     except ValueError as exc:
         raise ConfigError(f"DATABASE_URL is malformed: {exc} / DATABASE_URL 格式错误") from None
     if _db["ENGINE"] not in {"django.db.backends.postgresql", "django.db.backends.sqlite3"}:
@@ -195,6 +204,7 @@ USE_TZ = True
 # --- Static ---------------------------------------------------------------------------------
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

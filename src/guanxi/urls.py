@@ -1,3 +1,26 @@
-from django.urls import path
+from django.contrib import admin
+from django.urls import include, path
+from django.views.generic import RedirectView
 
-urlpatterns: list = []
+from guanxi.api import api
+from guanxi.core import views as core_views
+
+admin.site.site_header = "Guanxi 关系"
+
+urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="customers:list", permanent=False)),
+    # Django's admin login is not rate-limited; send it through allauth's login, which is.
+    path("django-admin/login/", RedirectView.as_view(pattern_name="account_login", query_string=True)),
+    path("django-admin/", admin.site.urls),
+    path("accounts/", include("allauth.urls")),
+    path("api/v1/", api.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("healthz", core_views.healthz, name="healthz"),
+    path("customers/", include("guanxi.customers.urls")),
+    path("interactions/", include("guanxi.engagement.urls")),
+    path("search/", include("guanxi.search.urls")),
+    path("manage/", include("guanxi.accounts.urls")),
+]
+
+handler404 = "guanxi.core.views.not_found"
+handler500 = "guanxi.core.views.server_error"

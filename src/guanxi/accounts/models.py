@@ -20,7 +20,9 @@ class Team(models.Model):
     """A sales team (销售团队). Teams form a tree: a manager of a team sees its sub-teams too."""
 
     name = models.CharField(_("名称"), max_length=100, unique=True)
-    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
     manager = models.ForeignKey(
         "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="managed_teams"
     )

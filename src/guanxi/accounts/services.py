@@ -22,8 +22,12 @@ def _check_password(password: str, user: User | None = None) -> None:
     try:
         validate_password(password, user)
     except DjangoValidationError as exc:
-        raise ValidationFailed("密码不符合要求：" + "；".join(exc.messages), "password rejected: " + "; ".join(exc.messages),
-                               field="password", code="weak_password") from None
+        raise ValidationFailed(
+            "密码不符合要求：" + "；".join(exc.messages),
+            "password rejected: " + "; ".join(exc.messages),
+            field="password",
+            code="weak_password",
+        ) from None
 
 
 @transaction.atomic
@@ -39,7 +43,12 @@ def user_create(
     email: str = "",
     check_password: bool = True,
 ) -> User:
-    require(bool(_USERNAME.match(username or "")), "用户名只能包含字母、数字和 @.+-_", "username may contain letters, digits and @.+-_ only", field="username")
+    require(
+        bool(_USERNAME.match(username or "")),
+        "用户名只能包含字母、数字和 @.+-_",
+        "username may contain letters, digits and @.+-_ only",
+        field="username",
+    )
     require(role in Role.values, f"未知角色：{role}", f"unknown role: {role}", field="role")
     if User.objects.filter(username=username).exists():
         raise Conflict("用户名已存在", "username already exists", field="username", code="duplicate_username")
@@ -52,8 +61,16 @@ def user_create(
     try:
         user.save()
     except IntegrityError:
-        raise Conflict("用户名已存在", "username already exists", field="username", code="duplicate_username") from None
-    audit_record(actor=actor, source=source, action="user.create", obj=user, changes=diff({}, snapshot(user, USER_FIELDS)))
+        raise Conflict(
+            "用户名已存在", "username already exists", field="username", code="duplicate_username"
+        ) from None
+    audit_record(
+        actor=actor,
+        source=source,
+        action="user.create",
+        obj=user,
+        changes=diff({}, snapshot(user, USER_FIELDS)),
+    )
     return user
 
 
@@ -61,7 +78,11 @@ def user_create(
 def user_update(*, actor: User, source: Source, user: User, **fields: object) -> User:
     allowed = {"display_name", "email", "role", "team", "is_active", "phone", "language"}
     unknown = set(fields) - allowed
-    require(not unknown, f"不可修改的字段：{', '.join(sorted(unknown))}", f"fields not editable: {', '.join(sorted(unknown))}")
+    require(
+        not unknown,
+        f"不可修改的字段：{', '.join(sorted(unknown))}",
+        f"fields not editable: {', '.join(sorted(unknown))}",
+    )
     if "role" in fields:
         require(fields["role"] in Role.values, "未知角色", "unknown role", field="role")
     if user.pk == actor.pk and fields.get("is_active") is False:
@@ -87,24 +108,49 @@ def user_set_password(*, actor: User | None, source: Source, user: User, passwor
 
 
 @transaction.atomic
-def team_create(*, actor: User | None, source: Source, name: str, parent: Team | None = None, manager: User | None = None) -> Team:
+def team_create(
+    *, actor: User | None, source: Source, name: str, parent: Team | None = None, manager: User | None = None
+) -> Team:
     name = (name or "").strip()
-    require(bool(name) and len(name) <= 100, "团队名称必填且不超过100字", "team name is required (max 100 characters)", field="name")
+    require(
+        bool(name) and len(name) <= 100,
+        "团队名称必填且不超过100字",
+        "team name is required (max 100 characters)",
+        field="name",
+    )
     if Team.objects.filter(name=name).exists():
         raise Conflict("团队名称已存在", "team name already exists", field="name", code="duplicate_team")
     team = Team.objects.create(name=name, parent=parent, manager=manager)
-    audit_record(actor=actor, source=source, action="team.create", obj=team,
-                 changes=diff({}, snapshot(team, ["name", "parent", "manager"])))
+    audit_record(
+        actor=actor,
+        source=source,
+        action="team.create",
+        obj=team,
+        changes=diff({}, snapshot(team, ["name", "parent", "manager"])),
+    )
     return team
 
 
 @transaction.atomic
-def team_update(*, actor: User, source: Source, team: Team, name: str | None = None,
-                parent: Team | None = None, manager: User | None = None, clear_parent: bool = False) -> Team:
+def team_update(
+    *,
+    actor: User,
+    source: Source,
+    team: Team,
+    name: str | None = None,
+    parent: Team | None = None,
+    manager: User | None = None,
+    clear_parent: bool = False,
+) -> Team:
     before = snapshot(team, ["name", "parent", "manager"])
     if name is not None:
         name = name.strip()
-        require(bool(name) and len(name) <= 100, "团队名称必填且不超过100字", "team name is required (max 100 characters)", field="name")
+        require(
+            bool(name) and len(name) <= 100,
+            "团队名称必填且不超过100字",
+            "team name is required (max 100 characters)",
+            field="name",
+        )
         if Team.objects.filter(name=name).exclude(pk=team.pk).exists():
             raise Conflict("团队名称已存在", "team name already exists", field="name", code="duplicate_team")
         team.name = name
@@ -112,7 +158,9 @@ def team_update(*, actor: User, source: Source, team: Team, name: str | None = N
         # A team may not become its own ancestor.
         node = parent
         while node is not None:
-            require(node.pk != team.pk, "团队层级不能成环", "a team cannot be placed under itself", field="parent")
+            require(
+                node.pk != team.pk, "团队层级不能成环", "a team cannot be placed under itself", field="parent"
+            )
             node = node.parent
         team.parent = parent
     if manager is not None:
@@ -128,7 +176,9 @@ def team_update(*, actor: User, source: Source, team: Team, name: str | None = N
 def token_create(*, actor: User | None, source: Source, user: User, name: str = "") -> tuple[ApiToken, str]:
     """Create a personal API token; returns the token row and the raw key, shown only this once."""
     raw = ApiToken.generate_key()
-    token = ApiToken.objects.create(user=user, name=name[:100], key_hash=ApiToken.hash_key(raw), key_prefix=raw[:10])
+    token = ApiToken.objects.create(
+        user=user, name=name[:100], key_hash=ApiToken.hash_key(raw), key_prefix=raw[:10]
+    )
     audit_record(actor=actor, source=source, action="token.create", obj=token)
     return token, raw
 

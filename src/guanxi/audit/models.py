@@ -30,7 +30,11 @@ class AuditEvent(models.Model):
     object_repr = models.CharField(max_length=200, blank=True)
     # The customer the change belongs to, so the customer's timeline is one indexed read.
     customer = models.ForeignKey(
-        "customers.Customer", null=True, blank=True, on_delete=models.SET_NULL, related_name="audit_events",
+        "customers.Customer",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="audit_events",
         db_constraint=False,
     )
     changes = models.JSONField(default=dict)  # {field: [before, after]}

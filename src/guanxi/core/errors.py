@@ -69,7 +69,9 @@ class Conflict(GuanxiError):
     code = "conflict"
 
 
-def require(condition: bool, message_zh: str, message_en: str, *, field: str | None = None, code: str = "invalid") -> None:
+def require(
+    condition: bool, message_zh: str, message_en: str, *, field: str | None = None, code: str = "invalid"
+) -> None:
     if not condition:
         raise ValidationFailed(message_zh, message_en, field=field, code=code)
 

@@ -20,3 +20,25 @@ class SecurityHeadersMiddleware:
         response.headers.setdefault("Content-Security-Policy", CSP)
         response.headers.setdefault("Permissions-Policy", "geolocation=(self), camera=(), microphone=()")
         return response
+
+
+class GuanxiErrorMiddleware:
+    """Turns service/selector errors escaping a view into 404 / 4xx pages instead of 500s."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        from django.http import Http404
+        from django.shortcuts import render
+
+        from guanxi.core.errors import GuanxiError, NotFound
+
+        if isinstance(exception, NotFound):
+            raise Http404(exception.message_en)
+        if isinstance(exception, GuanxiError):
+            return render(request, "error.html", {"error": exception}, status=exception.status)
+        return None

@@ -40,7 +40,9 @@ def _encode(payload: dict[str, Any]) -> str:
 
 
 def _bad_cursor() -> ValidationFailed:
-    return ValidationFailed("分页游标无效", "invalid pagination cursor", field="cursor", code="invalid_cursor")
+    return ValidationFailed(
+        "分页游标无效", "invalid pagination cursor", field="cursor", code="invalid_cursor"
+    )
 
 
 def _decode(cursor: str, spec: SortSpec) -> tuple[int, Any, int]:
@@ -71,7 +73,9 @@ def _after(field: str, value: Any, last_id: int, descending: bool) -> Q:
     op = "lt" if descending else "gt"
     op_eq = "lte" if descending else "gte"
     # The redundant first condition gives both planners a range start on the (field, id) index.
-    return Q(**{f"{field}__{op_eq}": value}) & (Q(**{f"{field}__{op}": value}) | Q(**{field: value, f"id__{op}": last_id}))
+    return Q(**{f"{field}__{op_eq}": value}) & (
+        Q(**{f"{field}__{op}": value}) | Q(**{field: value, f"id__{op}": last_id})
+    )
 
 
 def paginate(queryset: QuerySet[M], spec: SortSpec, *, cursor: str | None, size: int) -> Page[M]:

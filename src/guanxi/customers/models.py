@@ -67,7 +67,9 @@ class Tag(models.Model):
 class Customer(models.Model):
     """Customer (客户): a company or a single person, with its profile (客户档案)."""
 
-    kind = models.CharField(_("类型"), max_length=10, choices=CustomerKind.choices, default=CustomerKind.COMPANY)
+    kind = models.CharField(
+        _("类型"), max_length=10, choices=CustomerKind.choices, default=CustomerKind.COMPANY
+    )
     name = models.CharField(_("客户名称"), max_length=200)
     short_name = models.CharField(_("简称"), max_length=60, blank=True)
     business_scope = models.TextField(_("经营范围"), blank=True)
@@ -84,18 +86,27 @@ class Customer(models.Model):
     website = models.CharField(_("网站"), max_length=200, blank=True)
     financial_notes = models.TextField(_("财务状况"), blank=True)
     credit_rating = models.CharField(_("信用等级"), max_length=3, choices=CreditRating.choices, blank=True)
-    source = models.CharField(_("来源"), max_length=20, choices=CustomerSource.choices, blank=True)
+    lead_source = models.CharField(_("来源"), max_length=20, choices=CustomerSource.choices, blank=True)
     relationship_type = models.CharField(
         _("关系类型"), max_length=10, choices=RelationshipType.choices, default=RelationshipType.END
     )
-    status = models.CharField(_("状态"), max_length=10, choices=CustomerStatus.choices, default=CustomerStatus.PROSPECT)
+    status = models.CharField(
+        _("状态"), max_length=10, choices=CustomerStatus.choices, default=CustomerStatus.PROSPECT
+    )
     founded_on = models.DateField(_("成立日期"), null=True, blank=True)
     notes = models.TextField(_("备注"), blank=True)
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="owned_customers", verbose_name=_("负责人")
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="owned_customers",
+        verbose_name=_("负责人"),
     )
     team = models.ForeignKey(
-        "accounts.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="customers",
+        "accounts.Team",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="customers",
         verbose_name=_("团队"),
     )
     tags = models.ManyToManyField(Tag, blank=True, related_name="customers", verbose_name=_("标签"))
@@ -129,7 +140,8 @@ class Customer(models.Model):
                 name="customer_latitude_range",
             ),
             models.CheckConstraint(
-                condition=models.Q(longitude__isnull=True) | models.Q(longitude__gte=-180, longitude__lte=180),
+                condition=models.Q(longitude__isnull=True)
+                | models.Q(longitude__gte=-180, longitude__lte=180),
                 name="customer_longitude_range",
             ),
         ]
@@ -147,7 +159,11 @@ class CustomerShare(models.Model):
 
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="shares")
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="customer_shares"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="customer_shares",
     )
     team = models.ForeignKey(
         "accounts.Team", null=True, blank=True, on_delete=models.CASCADE, related_name="customer_shares"
@@ -160,7 +176,10 @@ class CustomerShare(models.Model):
     class Meta:
         constraints = [
             models.CheckConstraint(
-                condition=(models.Q(user__isnull=False, team__isnull=True) | models.Q(user__isnull=True, team__isnull=False)),
+                condition=(
+                    models.Q(user__isnull=False, team__isnull=True)
+                    | models.Q(user__isnull=True, team__isnull=False)
+                ),
                 name="share_user_xor_team",
             ),
             models.UniqueConstraint(fields=["customer", "user"], name="share_unique_user"),

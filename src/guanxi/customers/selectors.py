@@ -26,7 +26,9 @@ from guanxi.search.query import filter_matching
 def customer_visibility_q(user: User) -> Q:
     if user.is_admin:
         return Q()
-    shared = CustomerShare.objects.filter(Q(user_id=user.pk) | Q(team_id=user.team_id) if user.team_id else Q(user_id=user.pk))
+    shared = CustomerShare.objects.filter(
+        Q(user_id=user.pk) | Q(team_id=user.team_id) if user.team_id else Q(user_id=user.pk)
+    )
     q = Q(owner_id=user.pk) | Q(id__in=shared.values("customer_id"))
     if user.is_manager:
         teams = managed_team_ids(user)
@@ -64,7 +66,12 @@ class CustomerFilters:
 
 
 def customer_list(
-    *, user: User, filters: CustomerFilters, cursor: str | None = None, size: int = 50
+    *,
+    user: User,
+    filters: CustomerFilters,
+    cursor: str | None = None,
+    size: int = 50,
+    with_tags: bool = False,
 ) -> Page[Customer]:
     if filters.sort not in SORTS:
         raise ValidationFailed(
@@ -93,6 +100,8 @@ def customer_list(
     if filters.tag:
         qs = qs.filter(tags__name=filters.tag)
     qs = qs.select_related("owner", "team")
+    if with_tags:
+        qs = qs.prefetch_related("tags")
     return paginate(qs, SORTS[filters.sort], cursor=cursor, size=size)
 
 
@@ -134,8 +143,9 @@ def contact_get_for_user(*, user: User, contact_id: int) -> Contact:
     return contact
 
 
-def contact_list(*, user: User, customer_id: int | None = None, q: str = "", cursor: str | None = None,
-                 size: int = 50) -> Page[Contact]:
+def contact_list(
+    *, user: User, customer_id: int | None = None, q: str = "", cursor: str | None = None, size: int = 50
+) -> Page[Contact]:
     qs = contact_queryset_for_user(user)
     if customer_id:
         qs = qs.filter(customer_id=customer_id)

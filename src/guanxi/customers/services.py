@@ -14,28 +14,71 @@ from guanxi.accounts.selectors import managed_team_ids
 from guanxi.audit.models import Source
 from guanxi.audit.services import audit_record, diff, snapshot
 from guanxi.core.errors import NotFound, PermissionDenied, ValidationFailed, from_django_validation, require
-from guanxi.customers.models import Contact, ContactPoint, ContactPointKind, Customer, CustomerKind, CustomerShare, Tag
+from guanxi.customers.models import (
+    Contact,
+    ContactPoint,
+    ContactPointKind,
+    Customer,
+    CustomerKind,
+    CustomerShare,
+    Tag,
+)
 from guanxi.customers.phones import normalise_phone
 from guanxi.search import documents
 from guanxi.search.pinyin import sort_key
 
 CUSTOMER_FIELDS = [
-    "kind", "name", "short_name", "business_scope", "industry", "province", "city", "district", "address",
-    "latitude", "longitude", "size", "phone", "email", "website", "financial_notes", "credit_rating", "source",
-    "relationship_type", "status", "founded_on", "notes",
+    "kind",
+    "name",
+    "short_name",
+    "business_scope",
+    "industry",
+    "province",
+    "city",
+    "district",
+    "address",
+    "latitude",
+    "longitude",
+    "size",
+    "phone",
+    "email",
+    "website",
+    "financial_notes",
+    "credit_rating",
+    "lead_source",
+    "relationship_type",
+    "status",
+    "founded_on",
+    "notes",
 ]
 CUSTOMER_AUDIT_FIELDS = [*CUSTOMER_FIELDS, "owner", "team"]
 CONTACT_FIELDS = [
-    "name", "gender", "title", "department", "wechat_id", "birthday", "birthday_is_lunar",
-    "birthday_lunar_leap_month", "background", "hobbies", "preferences", "personality", "communication_style",
-    "home_location", "work_location", "notes", "is_key",
+    "name",
+    "gender",
+    "title",
+    "department",
+    "wechat_id",
+    "birthday",
+    "birthday_is_lunar",
+    "birthday_lunar_leap_month",
+    "background",
+    "hobbies",
+    "preferences",
+    "personality",
+    "communication_style",
+    "home_location",
+    "work_location",
+    "notes",
+    "is_key",
 ]
 MAX_TAGS = 30
 
 
 def customer_search_doc(customer: Customer) -> str:
     return documents.build(
-        names=[customer.name, customer.short_name] if customer.kind == CustomerKind.COMPANY else [customer.short_name],
+        names=[customer.name, customer.short_name]
+        if customer.kind == CustomerKind.COMPANY
+        else [customer.short_name],
         person_names=[customer.name] if customer.kind == CustomerKind.PERSON else [],
         phones=[customer.phone] if customer.phone else [],
         emails=[customer.email] if customer.email else [],
@@ -56,7 +99,11 @@ def contact_search_doc(contact: Contact, points: Iterable[ContactPoint]) -> str:
 
 def _check_unknown(fields: dict[str, Any], allowed: Sequence[str]) -> None:
     unknown = set(fields) - set(allowed)
-    require(not unknown, f"未知字段：{', '.join(sorted(unknown))}", f"unknown fields: {', '.join(sorted(unknown))}")
+    require(
+        not unknown,
+        f"未知字段：{', '.join(sorted(unknown))}",
+        f"unknown fields: {', '.join(sorted(unknown))}",
+    )
 
 
 def _full_clean(obj: Customer | Contact, exclude: list[str]) -> None:
@@ -74,8 +121,12 @@ def _check_assignable(actor: User, owner: User, team: Team | None) -> None:
         teams = managed_team_ids(actor)
         if owner.team_id in teams and (team is None or team.pk in teams):
             return
-    raise PermissionDenied("无权把客户分配给该用户", "you may not assign customers to this user", field="owner_id",
-                           code="owner_not_assignable")
+    raise PermissionDenied(
+        "无权把客户分配给该用户",
+        "you may not assign customers to this user",
+        field="owner_id",
+        code="owner_not_assignable",
+    )
 
 
 def _set_tags(customer: Customer, names: Iterable[str]) -> list[str]:
@@ -115,8 +166,14 @@ def customer_create(
     changes = diff({}, snapshot(customer, CUSTOMER_AUDIT_FIELDS))
     if tag_names:
         changes["tags"] = [[], tag_names]
-    audit_record(actor=actor, source=source, action="customer.create", obj=customer, customer_id=customer.pk,
-                 changes=changes)
+    audit_record(
+        actor=actor,
+        source=source,
+        action="customer.create",
+        obj=customer,
+        customer_id=customer.pk,
+        changes=changes,
+    )
     return customer
 
 
@@ -157,38 +214,78 @@ def customer_update(
         if after_tags != before_tags:
             changes["tags"] = [before_tags, after_tags]
     if changes:
-        audit_record(actor=actor, source=source, action="customer.update", obj=customer, customer_id=customer.pk,
-                     changes=changes)
+        audit_record(
+            actor=actor,
+            source=source,
+            action="customer.update",
+            obj=customer,
+            customer_id=customer.pk,
+            changes=changes,
+        )
     return customer
 
 
 @transaction.atomic
-def customer_share(*, actor: User, source: Source, customer: Customer, user: User | None = None,
-                   team: Team | None = None) -> CustomerShare:
-    require((user is None) != (team is None), "请选择一个用户或一个团队", "share with exactly one user or one team")
-    if not (actor.is_admin or customer.owner_id == actor.pk or (actor.is_manager and customer.team_id in managed_team_ids(actor))):
-        raise PermissionDenied("只有负责人或其经理可以共享客户", "only the owner or their manager may share a customer",
-                               code="share_forbidden")
-    share, created = CustomerShare.objects.get_or_create(customer=customer, user=user, team=team,
-                                                         defaults={"created_by": actor})
+def customer_share(
+    *, actor: User, source: Source, customer: Customer, user: User | None = None, team: Team | None = None
+) -> CustomerShare:
+    require(
+        (user is None) != (team is None),
+        "请选择一个用户或一个团队",
+        "share with exactly one user or one team",
+    )
+    if not (
+        actor.is_admin
+        or customer.owner_id == actor.pk
+        or (actor.is_manager and customer.team_id in managed_team_ids(actor))
+    ):
+        raise PermissionDenied(
+            "只有负责人或其经理可以共享客户",
+            "only the owner or their manager may share a customer",
+            code="share_forbidden",
+        )
+    share, created = CustomerShare.objects.get_or_create(
+        customer=customer, user=user, team=team, defaults={"created_by": actor}
+    )
     if created:
-        audit_record(actor=actor, source=source, action="customer.share", obj=customer, customer_id=customer.pk,
-                     changes={"shared_with": [None, str(user or team)]})
+        audit_record(
+            actor=actor,
+            source=source,
+            action="customer.share",
+            obj=customer,
+            customer_id=customer.pk,
+            changes={"shared_with": [None, str(user or team)]},
+        )
     return share
 
 
 @transaction.atomic
 def customer_unshare(*, actor: User, source: Source, customer: Customer, share_id: int) -> None:
-    share = CustomerShare.objects.filter(pk=share_id, customer=customer).select_related("user", "team").first()
+    share = (
+        CustomerShare.objects.filter(pk=share_id, customer=customer).select_related("user", "team").first()
+    )
     if share is None:
         raise NotFound("共享", "share")
-    if not (actor.is_admin or customer.owner_id == actor.pk or (actor.is_manager and customer.team_id in managed_team_ids(actor))):
-        raise PermissionDenied("只有负责人或其经理可以取消共享", "only the owner or their manager may unshare",
-                               code="share_forbidden")
+    if not (
+        actor.is_admin
+        or customer.owner_id == actor.pk
+        or (actor.is_manager and customer.team_id in managed_team_ids(actor))
+    ):
+        raise PermissionDenied(
+            "只有负责人或其经理可以取消共享",
+            "only the owner or their manager may unshare",
+            code="share_forbidden",
+        )
     label = str(share.user or share.team)
     share.delete()
-    audit_record(actor=actor, source=source, action="customer.unshare", obj=customer, customer_id=customer.pk,
-                 changes={"shared_with": [label, None]})
+    audit_record(
+        actor=actor,
+        source=source,
+        action="customer.unshare",
+        obj=customer,
+        customer_id=customer.pk,
+        changes={"shared_with": [label, None]},
+    )
 
 
 def _normalise_points(phones: Iterable[str], emails: Iterable[str]) -> list[ContactPoint]:
@@ -199,10 +296,22 @@ def _normalise_points(phones: Iterable[str], emails: Iterable[str]) -> list[Cont
             continue
         require(len(raw) <= 120, "电话号码过长", "phone number too long", field="phones")
         phone = normalise_phone(raw)
-        require(bool(phone.value), f"无法识别的电话号码：{raw}", f"not a phone number: {raw}", field="phones",
-                code="invalid_phone")
-        points.append(ContactPoint(kind=ContactPointKind.PHONE, raw=raw, value=phone.value, label=phone.label,
-                                   is_ambiguous=phone.ambiguous))
+        require(
+            bool(phone.value),
+            f"无法识别的电话号码：{raw}",
+            f"not a phone number: {raw}",
+            field="phones",
+            code="invalid_phone",
+        )
+        points.append(
+            ContactPoint(
+                kind=ContactPointKind.PHONE,
+                raw=raw,
+                value=phone.value,
+                label=phone.label,
+                is_ambiguous=phone.ambiguous,
+            )
+        )
     for raw in emails:
         raw = (raw or "").strip()
         if not raw:
@@ -210,8 +319,9 @@ def _normalise_points(phones: Iterable[str], emails: Iterable[str]) -> list[Cont
         try:
             validate_email(raw)
         except DjangoValidationError:
-            raise ValidationFailed(f"邮箱格式错误：{raw}", f"invalid e-mail address: {raw}", field="emails",
-                                   code="invalid_email") from None
+            raise ValidationFailed(
+                f"邮箱格式错误：{raw}", f"invalid e-mail address: {raw}", field="emails", code="invalid_email"
+            ) from None
         points.append(ContactPoint(kind=ContactPointKind.EMAIL, raw=raw, value=raw.lower(), label=""))
     for i, point in enumerate(points):
         point.position = i
@@ -228,7 +338,12 @@ def _points_repr(points: Iterable[ContactPoint]) -> dict[str, list[str]]:
 
 @transaction.atomic
 def contact_create(
-    *, actor: User, source: Source, customer: Customer, phones: Iterable[str] = (), emails: Iterable[str] = (),
+    *,
+    actor: User,
+    source: Source,
+    customer: Customer,
+    phones: Iterable[str] = (),
+    emails: Iterable[str] = (),
     **data: Any,
 ) -> Contact:
     _check_unknown(data, CONTACT_FIELDS)
@@ -244,15 +359,26 @@ def contact_create(
     ContactPoint.objects.bulk_create(points)
     changes = diff({}, snapshot(contact, CONTACT_FIELDS))
     changes.update({k: [[], v] for k, v in _points_repr(points).items() if v})
-    audit_record(actor=actor, source=source, action="contact.create", obj=contact, customer_id=customer.pk,
-                 changes=changes)
+    audit_record(
+        actor=actor,
+        source=source,
+        action="contact.create",
+        obj=contact,
+        customer_id=customer.pk,
+        changes=changes,
+    )
     return contact
 
 
 @transaction.atomic
 def contact_update(
-    *, actor: User, source: Source, contact: Contact, phones: Iterable[str] | None = None,
-    emails: Iterable[str] | None = None, **data: Any,
+    *,
+    actor: User,
+    source: Source,
+    contact: Contact,
+    phones: Iterable[str] | None = None,
+    emails: Iterable[str] | None = None,
+    **data: Any,
 ) -> Contact:
     _check_unknown(data, CONTACT_FIELDS)
     contact = Contact.objects.select_for_update().get(pk=contact.pk)
@@ -265,8 +391,9 @@ def contact_update(
     points = old_points
     if phones is not None or emails is not None:
         old = _points_repr(old_points)
-        points = _normalise_points(phones if phones is not None else old["phones"],
-                                   emails if emails is not None else old["emails"])
+        points = _normalise_points(
+            phones if phones is not None else old["phones"], emails if emails is not None else old["emails"]
+        )
     contact.sort_key = sort_key(contact.name, person=True)
     contact.search_doc = contact_search_doc(contact, points)
     contact.save()
@@ -279,8 +406,14 @@ def contact_update(
         old_r, new_r = _points_repr(old_points), _points_repr(points)
         changes.update({k: [old_r[k], new_r[k]] for k in new_r if old_r[k] != new_r[k]})
     if changes:
-        audit_record(actor=actor, source=source, action="contact.update", obj=contact,
-                     customer_id=contact.customer_id, changes=changes)
+        audit_record(
+            actor=actor,
+            source=source,
+            action="contact.update",
+            obj=contact,
+            customer_id=contact.customer_id,
+            changes=changes,
+        )
     return contact
 
 
@@ -291,5 +424,11 @@ def contact_delete(*, actor: User, source: Source, contact: Contact) -> None:
     contact.delete()
     contact.pk = pk
     contact.name = name
-    audit_record(actor=actor, source=source, action="contact.delete", obj=contact, customer_id=customer_id,
-                 changes={k: [v, None] for k, v in before.items() if v not in (None, "", False)})
+    audit_record(
+        actor=actor,
+        source=source,
+        action="contact.delete",
+        obj=contact,
+        customer_id=customer_id,
+        changes={k: [v, None] for k, v in before.items() if v not in (None, "", False)},
+    )

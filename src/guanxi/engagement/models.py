@@ -28,7 +28,9 @@ class Interaction(models.Model):
 
     customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="interactions")
     channel = models.CharField(_("渠道"), max_length=10, choices=Channel.choices)
-    direction = models.CharField(_("方向"), max_length=3, choices=Direction.choices, default=Direction.OUTBOUND)
+    direction = models.CharField(
+        _("方向"), max_length=3, choices=Direction.choices, default=Direction.OUTBOUND
+    )
     occurred_at = models.DateTimeField(_("时间"))
     duration_minutes = models.PositiveIntegerField(_("时长(分钟)"), null=True, blank=True)
     contacts = models.ManyToManyField("customers.Contact", blank=True, related_name="interactions")
@@ -37,7 +39,9 @@ class Interaction(models.Model):
     outcome = models.TextField(_("结果"), blank=True)
     next_step = models.TextField(_("下一步"), blank=True)
     next_step_due = models.DateField(_("下一步日期"), null=True, blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     search_doc = models.TextField(blank=True, default="")

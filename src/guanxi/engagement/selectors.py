@@ -36,8 +36,9 @@ def interaction_get_for_user(*, user: User, interaction_id: int) -> Interaction:
     return interaction
 
 
-def interaction_list(*, user: User, customer_id: int | None = None, q: str = "", cursor: str | None = None,
-                     size: int = 50) -> Page[Interaction]:
+def interaction_list(
+    *, user: User, customer_id: int | None = None, q: str = "", cursor: str | None = None, size: int = 50
+) -> Page[Interaction]:
     qs = interaction_queryset_for_user(user)
     if customer_id:
         qs = qs.filter(customer_id=customer_id)
@@ -66,15 +67,24 @@ class TimelineEntry:
 _TIMELINE_HIDDEN_ACTIONS = ("interaction.create",)
 
 
-def customer_timeline(customer: Customer, *, limit: int = 50, before: dt.datetime | None = None) -> list[TimelineEntry]:
+def customer_timeline(
+    customer: Customer, *, limit: int = 50, before: dt.datetime | None = None
+) -> list[TimelineEntry]:
     """The latest ``limit`` entries of a customer's shared timeline, newest first (two indexed reads)."""
-    interactions = customer.interactions.select_related("created_by").prefetch_related("contacts")
+    interactions = customer.interactions.select_related("created_by").prefetch_related(
+        "contacts", "participants"
+    )
     events = AuditEvent.objects.filter(customer_id=customer.pk).exclude(action__in=_TIMELINE_HIDDEN_ACTIONS)
     events = events.select_related("actor")
     if before is not None:
         interactions = interactions.filter(occurred_at__lt=before)
         events = events.filter(created_at__lt=before)
-    entries = [TimelineEntry("interaction", i.occurred_at, interaction=i) for i in interactions.order_by("-occurred_at", "-id")[:limit]]
-    entries += [TimelineEntry("event", e.created_at, event=e) for e in events.order_by("-created_at", "-id")[:limit]]
+    entries = [
+        TimelineEntry("interaction", i.occurred_at, interaction=i)
+        for i in interactions.order_by("-occurred_at", "-id")[:limit]
+    ]
+    entries += [
+        TimelineEntry("event", e.created_at, event=e) for e in events.order_by("-created_at", "-id")[:limit]
+    ]
     entries.sort(key=lambda e: e.at, reverse=True)
     return entries[:limit]

@@ -19,8 +19,16 @@ from guanxi.customers.models import Contact, Customer
 from guanxi.engagement.models import Channel, Direction, Interaction
 from guanxi.search import documents
 
-INTERACTION_FIELDS = ["channel", "direction", "occurred_at", "duration_minutes", "summary", "outcome", "next_step",
-                      "next_step_due"]
+INTERACTION_FIELDS = [
+    "channel",
+    "direction",
+    "occurred_at",
+    "duration_minutes",
+    "summary",
+    "outcome",
+    "next_step",
+    "next_step_due",
+]
 # Logging something that happens more than a day ahead is a plan, not a contact.
 FUTURE_TOLERANCE = dt.timedelta(days=1)
 
@@ -31,31 +39,57 @@ def interaction_search_doc(interaction: Interaction) -> str:
 
 def _validate(data: dict[str, Any]) -> None:
     unknown = set(data) - set(INTERACTION_FIELDS)
-    require(not unknown, f"未知字段：{', '.join(sorted(unknown))}", f"unknown fields: {', '.join(sorted(unknown))}")
+    require(
+        not unknown,
+        f"未知字段：{', '.join(sorted(unknown))}",
+        f"unknown fields: {', '.join(sorted(unknown))}",
+    )
     if "channel" in data:
-        require(data["channel"] in Channel.values, f"未知渠道：{data['channel']}", f"unknown channel: {data['channel']}",
-                field="channel")
+        require(
+            data["channel"] in Channel.values,
+            f"未知渠道：{data['channel']}",
+            f"unknown channel: {data['channel']}",
+            field="channel",
+        )
     if "direction" in data:
         require(data["direction"] in Direction.values, "方向无效", "invalid direction", field="direction")
     if "summary" in data:
-        require(bool((data["summary"] or "").strip()), "请填写内容摘要", "summary is required", field="summary")
+        require(
+            bool((data["summary"] or "").strip()), "请填写内容摘要", "summary is required", field="summary"
+        )
         require(len(data["summary"]) <= 20000, "内容摘要过长", "summary too long", field="summary")
     if "occurred_at" in data:
         when = data["occurred_at"]
-        require(isinstance(when, dt.datetime) and timezone.is_aware(when), "时间无效", "occurred_at must be a datetime with time zone",
-                field="occurred_at")
-        require(when <= timezone.now() + FUTURE_TOLERANCE, "联系时间不能在未来", "occurred_at cannot be in the future",
-                field="occurred_at")
+        require(
+            isinstance(when, dt.datetime) and timezone.is_aware(when),
+            "时间无效",
+            "occurred_at must be a datetime with time zone",
+            field="occurred_at",
+        )
+        require(
+            when <= timezone.now() + FUTURE_TOLERANCE,
+            "联系时间不能在未来",
+            "occurred_at cannot be in the future",
+            field="occurred_at",
+        )
     if data.get("duration_minutes") is not None:
-        require(0 <= data["duration_minutes"] <= 24 * 60, "时长应在0到1440分钟之间", "duration must be 0–1440 minutes",
-                field="duration_minutes")
+        require(
+            0 <= data["duration_minutes"] <= 24 * 60,
+            "时长应在0到1440分钟之间",
+            "duration must be 0–1440 minutes",
+            field="duration_minutes",
+        )
 
 
 def _check_contacts(customer: Customer, contacts: Iterable[Contact]) -> list[Contact]:
     contacts = list(contacts)
     for c in contacts:
-        require(c.customer_id == customer.pk, "联系人不属于该客户", "contact does not belong to this customer",
-                field="contact_ids")
+        require(
+            c.customer_id == customer.pk,
+            "联系人不属于该客户",
+            "contact does not belong to this customer",
+            field="contact_ids",
+        )
     return contacts
 
 
@@ -97,14 +131,25 @@ def interaction_log(
     changes = diff({}, snapshot(interaction, INTERACTION_FIELDS))
     if contact_list:
         changes["contacts"] = [[], [c.name for c in contact_list]]
-    audit_record(actor=actor, source=source, action="interaction.create", obj=interaction, customer_id=customer.pk,
-                 changes=changes)
+    audit_record(
+        actor=actor,
+        source=source,
+        action="interaction.create",
+        obj=interaction,
+        customer_id=customer.pk,
+        changes=changes,
+    )
     return interaction
 
 
 @transaction.atomic
 def interaction_update(
-    *, actor: User, source: Source, interaction: Interaction, contacts: Iterable[Contact] | None = None, **data: Any
+    *,
+    actor: User,
+    source: Source,
+    interaction: Interaction,
+    contacts: Iterable[Contact] | None = None,
+    **data: Any,
 ) -> Interaction:
     _validate(data)
     interaction = Interaction.objects.select_for_update().select_related("customer").get(pk=interaction.pk)
@@ -123,8 +168,14 @@ def interaction_update(
     if "occurred_at" in changes:
         _refresh_last_interaction(interaction.customer_id)
     if changes:
-        audit_record(actor=actor, source=source, action="interaction.update", obj=interaction,
-                     customer_id=interaction.customer_id, changes=changes)
+        audit_record(
+            actor=actor,
+            source=source,
+            action="interaction.update",
+            obj=interaction,
+            customer_id=interaction.customer_id,
+            changes=changes,
+        )
     return interaction
 
 
@@ -136,5 +187,11 @@ def interaction_delete(*, actor: User, source: Source, interaction: Interaction)
     interaction.delete()
     interaction.pk = pk
     _refresh_last_interaction(customer_id)
-    audit_record(actor=actor, source=source, action="interaction.delete", obj=interaction, customer_id=customer_id,
-                 changes={k: [v, None] for k, v in before.items() if v not in (None, "")} | {"_label": [label, None]})
+    audit_record(
+        actor=actor,
+        source=source,
+        action="interaction.delete",
+        obj=interaction,
+        customer_id=customer_id,
+        changes={k: [v, None] for k, v in before.items() if v not in (None, "")} | {"_label": [label, None]},
+    )

@@ -37,10 +37,14 @@ class Order(models.Model):
     customer = models.ForeignKey("customers.Customer", on_delete=models.PROTECT, related_name="orders")
     number = models.CharField(_("订单号"), max_length=40, unique=True)
     ordered_on = models.DateField(_("下单日期"))
-    status = models.CharField(_("状态"), max_length=10, choices=OrderStatus.choices, default=OrderStatus.CONFIRMED)
+    status = models.CharField(
+        _("状态"), max_length=10, choices=OrderStatus.choices, default=OrderStatus.CONFIRMED
+    )
     amount = models.DecimalField(_("金额"), max_digits=14, decimal_places=2, default=0)
     notes = models.TextField(_("备注"), blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

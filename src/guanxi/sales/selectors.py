@@ -42,7 +42,9 @@ def order_get_for_user(*, user: User, order_id: int) -> Order:
     return order
 
 
-def order_list(*, user: User, customer_id: int | None = None, cursor: str | None = None, size: int = 50) -> Page[Order]:
+def order_list(
+    *, user: User, customer_id: int | None = None, cursor: str | None = None, size: int = 50
+) -> Page[Order]:
     qs = order_queryset_for_user(user)
     if customer_id:
         qs = qs.filter(customer_id=customer_id)

@@ -71,11 +71,11 @@ def digit_tokens(phone: str) -> set[str]:
     digits = re.sub(r"\D", "", _normalise(phone))
     if len(digits) < MIN_DIGITS:
         return set()
-    tokens = {digits[i:] for i in range(0, len(digits) - MIN_DIGITS + 1)}
+    tokens = {digits[i:] for i in range(len(digits) - MIN_DIGITS + 1)}
     # Numbers stored in E.164 (+86…) are also found by their national form.
     if digits.startswith("86") and len(digits) > 11:
         national = digits[2:]
-        tokens.update(national[i:] for i in range(0, len(national) - MIN_DIGITS + 1))
+        tokens.update(national[i:] for i in range(len(national) - MIN_DIGITS + 1))
     return tokens
 
 

@@ -1,0 +1,33 @@
+"""The JSON API under /api/v1/: OpenAPI at /api/v1/openapi.json, interactive docs at /api/v1/docs."""
+
+from __future__ import annotations
+
+from ninja import NinjaAPI
+
+from guanxi.accounts.api import router as accounts_router
+from guanxi.core.api import ActiveSessionAuth, BearerTokenAuth, install_error_handlers
+from guanxi.customers.api import router as customers_router
+from guanxi.engagement.api import router as engagement_router
+from guanxi.sales.api import router as sales_router
+from guanxi.search.api import router as search_router
+
+api = NinjaAPI(
+    title="Guanxi API",
+    version="1",
+    description=(
+        "Guanxi (关系) CRM. Authenticate with a session cookie (send the CSRF token in `X-CSRFToken` on writes) "
+        "or a personal API token: `Authorization: Bearer gx_…` (create one with `guanxi token USER`). "
+        'Errors always have the shape `{"error": {"code", "message", "message_zh", "message_en", "field", '
+        '"details"}}`. Objects outside your scope answer 404.'
+    ),
+    auth=[BearerTokenAuth(), ActiveSessionAuth()],
+    urls_namespace="api",
+    docs_url="/docs",
+    openapi_url="/openapi.json",
+)
+install_error_handlers(api)
+api.add_router("", accounts_router)
+api.add_router("", customers_router)
+api.add_router("", engagement_router)
+api.add_router("", sales_router)
+api.add_router("", search_router)

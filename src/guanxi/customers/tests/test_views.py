@@ -1,0 +1,124 @@
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from guanxi.audit.models import AuditEvent
+from guanxi.customers.models import Customer
+from guanxi.engagement.models import Interaction
+
+pytestmark = pytest.mark.django_db
+
+
+def test_owner_sees_customer_list_and_page(world, client_for):
+    client = client_for(world.owner)
+    resp = client.get(reverse("customers:list"))
+    assert resp.status_code == 200
+    assert "华为技术有限公司" in resp.content.decode()
+    resp = client.get(reverse("customers:detail", args=[world.customer.pk]))
+    assert resp.status_code == 200
+    body = resp.content.decode()
+    assert "张伟" in body and "客户投诉报价太高" in body
+
+
+def test_outsider_gets_404_on_customer_page(world, client_for):
+    client = client_for(world.outsider)
+    assert client.get(reverse("customers:detail", args=[world.customer.pk])).status_code == 404
+    assert "华为技术有限公司" not in client.get(reverse("customers:list")).content.decode()
+
+
+def test_teammate_sees_customer_only_after_team_share(world, client_for):
+    client = client_for(world.teammate)
+    url = reverse("customers:detail", args=[world.customer.pk])
+    assert client.get(url).status_code == 404
+    owner = client_for(world.owner)
+    resp = owner.post(reverse("customers:share", args=[world.customer.pk]), {"team": world.east.pk})
+    assert resp.status_code == 302
+    assert client.get(url).status_code == 200
+
+
+def test_manager_sees_team_customer(world, client_for):
+    assert (
+        client_for(world.manager).get(reverse("customers:detail", args=[world.customer.pk])).status_code
+        == 200
+    )
+
+
+def test_create_customer_via_form_records_audit(world, client_for):
+    client = client_for(world.owner)
+    resp = client.post(
+        reverse("customers:create"),
+        {
+            "kind": "company",
+            "name": "深圳腾达贸易有限公司",
+            "relationship_type": "end",
+            "status": "prospect",
+            "tags": "新客户, 展会",
+        },
+    )
+    assert resp.status_code == 302, resp.content.decode()[:2000]
+    customer = Customer.objects.get(name="深圳腾达贸易有限公司")
+    assert customer.owner == world.owner
+    assert sorted(customer.tags.values_list("name", flat=True)) == ["展会", "新客户"]
+    event = AuditEvent.objects.get(action="customer.create", object_id=customer.pk)
+    assert event.source == "ui" and event.actor == world.owner
+    assert event.changes["name"] == [None, "深圳腾达贸易有限公司"]
+
+
+def test_invalid_customer_form_is_400_and_writes_nothing(world, client_for):
+    client = client_for(world.owner)
+    before = Customer.objects.count()
+    resp = client.post(
+        reverse("customers:create"), {"kind": "company", "name": "", "relationship_type": "bogus"}
+    )
+    assert resp.status_code == 400
+    assert Customer.objects.count() == before
+
+
+def test_quick_log_with_htmx_returns_timeline_entry(world, client_for):
+    client = client_for(world.owner)
+    resp = client.post(
+        reverse("engagement:log", args=[world.customer.pk]),
+        {"channel": "phone", "direction": "out", "summary": "电话确认合同细节"},
+        headers={"HX-Request": "true"},
+    )
+    assert resp.status_code == 200
+    body = resp.content.decode()
+    assert "电话确认合同细节" in body and 'hx-swap-oob="afterbegin:#timeline"' in body
+    assert Interaction.objects.filter(customer=world.customer, summary="电话确认合同细节").exists()
+    world.customer.refresh_from_db()
+    assert world.customer.last_interaction_at is not None
+
+
+def test_quick_log_empty_summary_is_rejected(world, client_for):
+    client = client_for(world.owner)
+    count = Interaction.objects.count()
+    resp = client.post(
+        reverse("engagement:log", args=[world.customer.pk]),
+        {"channel": "phone", "direction": "out", "summary": "   "},
+        headers={"HX-Request": "true"},
+    )
+    assert resp.status_code == 422
+    assert Interaction.objects.count() == count
+
+
+def test_field_history_page_lists_change(world, client_for):
+    client = client_for(world.owner)
+    resp = client.post(
+        reverse("customers:edit", args=[world.customer.pk]),
+        {
+            "kind": "company",
+            "name": "华为技术有限公司",
+            "short_name": "华为",
+            "relationship_type": "channel",
+            "status": "active",
+            "city": "东莞",
+            "province": "广东",
+            "industry": "通信",
+            "tags": "重点",
+        },
+    )
+    assert resp.status_code == 302, resp.content.decode()[:3000]
+    resp = client.get(reverse("customers:history", args=[world.customer.pk]) + "?field=city")
+    body = resp.content.decode()
+    assert "深圳" in body and "东莞" in body

@@ -1,0 +1,276 @@
+"""Customer pages: list with search and filters, profile with contacts and timeline, edit forms."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from guanxi.accounts.models import Team, User
+from guanxi.accounts.selectors import user_list_visible
+from guanxi.audit.models import Source
+from guanxi.audit.selectors import field_history
+from guanxi.core.errors import GuanxiError, NotFound
+from guanxi.core.forms import add_service_error
+from guanxi.customers import selectors, services
+from guanxi.customers.forms import ContactForm, CustomerForm, FilterForm
+from guanxi.customers.models import Customer, CustomerStatus, RelationshipType, Tag
+from guanxi.engagement.forms import InteractionForm
+from guanxi.engagement.selectors import customer_timeline
+
+
+def _user(request: HttpRequest) -> User:
+    user = request.user
+    assert isinstance(user, User)
+    return user
+
+
+@login_required
+def customer_list(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    form = FilterForm(request.GET)
+    if not form.is_valid():
+        return render(
+            request, "customers/list.html", {"form": form, "page": None, "invalid": True}, status=400
+        )
+    d = form.cleaned_data
+    filters = selectors.CustomerFilters(
+        q=d["q"],
+        owner_id=d["owner"],
+        team_id=d["team"],
+        relationship_type=d["relationship_type"],
+        status=d["status"],
+        province=d["province"],
+        industry=d["industry"],
+        tag=d["tag"],
+        sort=d["sort"] or "last_interaction",
+    )
+    try:
+        page = selectors.customer_list(user=user, filters=filters, cursor=d["cursor"] or None, size=50)
+    except GuanxiError as exc:
+        form.add_error("cursor", exc.message())
+        return render(
+            request, "customers/list.html", {"form": form, "page": None, "invalid": True}, status=400
+        )
+    params = request.GET.copy()
+    params.pop("cursor", None)
+    context = {
+        "form": form,
+        "page": page,
+        "base_query": params.urlencode(),
+        "owners": user_list_visible(user) if (user.is_admin or user.is_manager) else [],
+        "teams": Team.objects.all() if user.is_admin or user.is_manager else [],
+        "relationship_types": RelationshipType.choices,
+        "statuses": CustomerStatus.choices,
+        "tags": Tag.objects.all()[:200],
+    }
+    if request.htmx and d["cursor"]:
+        return render(request, "customers/_rows.html", context)
+    return render(request, "customers/list.html", context)
+
+
+@login_required
+def customer_detail(request: HttpRequest, customer_id: int) -> HttpResponse:
+    user = _user(request)
+    customer = selectors.customer_get_for_user(user=user, customer_id=customer_id)
+    contacts = selectors.customer_contacts(customer)
+    return render(
+        request,
+        "customers/detail.html",
+        {
+            "customer": customer,
+            "contacts": contacts,
+            "timeline": customer_timeline(customer, limit=50),
+            "log_form": InteractionForm(customer=customer, contacts=contacts),
+            "shares": customer.shares.select_related("user", "team"),
+            "share_users": User.objects.filter(is_active=True)
+            .exclude(pk=customer.owner_id)
+            .order_by("username")[:500]
+            if customer.owner_id == user.pk or user.is_admin or user.is_manager
+            else [],
+            "share_teams": Team.objects.all()
+            if customer.owner_id == user.pk or user.is_admin or user.is_manager
+            else [],
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def customer_create(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    form = CustomerForm(request.POST or None, user=user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            customer = services.customer_create(
+                actor=user,
+                source=Source.UI,
+                owner=form.cleaned_data.get("owner"),
+                tags=form.cleaned_data["tags"],
+                **form.service_data(),
+            )
+        except GuanxiError as exc:
+            add_service_error(form, exc)
+        else:
+            return redirect("customers:detail", customer_id=customer.pk)
+    status = 400 if request.method == "POST" else 200
+    return render(request, "customers/form.html", {"form": form, "customer": None}, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def customer_edit(request: HttpRequest, customer_id: int) -> HttpResponse:
+    user = _user(request)
+    customer = selectors.customer_get_for_user(user=user, customer_id=customer_id)
+    form = CustomerForm(request.POST or None, instance=Customer.objects.get(pk=customer.pk), user=user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.customer_update(
+                actor=user,
+                source=Source.UI,
+                customer=customer,
+                owner=form.cleaned_data.get("owner"),
+                tags=form.cleaned_data["tags"],
+                **form.service_data(),
+            )
+        except GuanxiError as exc:
+            add_service_error(form, exc)
+        else:
+            return redirect("customers:detail", customer_id=customer.pk)
+    status = 400 if request.method == "POST" else 200
+    return render(request, "customers/form.html", {"form": form, "customer": customer}, status=status)
+
+
+@login_required
+def customer_history(request: HttpRequest, customer_id: int) -> HttpResponse:
+    user = _user(request)
+    customer = selectors.customer_get_for_user(user=user, customer_id=customer_id)
+    field = request.GET.get("field", "")[:60]
+    changes = field_history(object_type="customer", object_id=customer.pk, field=field or None)
+    labels = {f.name: f.verbose_name for f in Customer._meta.get_fields() if hasattr(f, "verbose_name")}
+    return render(
+        request,
+        "customers/history.html",
+        {"customer": customer, "subject": customer, "changes": changes, "field": field, "labels": labels},
+    )
+
+
+@login_required
+@require_POST
+def customer_share(request: HttpRequest, customer_id: int) -> HttpResponse:
+    user = _user(request)
+    customer = selectors.customer_get_for_user(user=user, customer_id=customer_id)
+    target_user = target_team = None
+    try:
+        if request.POST.get("user"):
+            target_user = User.objects.filter(pk=int(request.POST["user"]), is_active=True).first()
+            if target_user is None:
+                raise NotFound("用户", "user")
+        if request.POST.get("team"):
+            target_team = Team.objects.filter(pk=int(request.POST["team"])).first()
+            if target_team is None:
+                raise NotFound("团队", "team")
+    except ValueError:
+        raise NotFound("用户", "user") from None
+    services.customer_share(
+        actor=user, source=Source.UI, customer=customer, user=target_user, team=target_team
+    )
+    return redirect("customers:detail", customer_id=customer.pk)
+
+
+@login_required
+@require_POST
+def customer_unshare(request: HttpRequest, customer_id: int, share_id: int) -> HttpResponse:
+    user = _user(request)
+    customer = selectors.customer_get_for_user(user=user, customer_id=customer_id)
+    services.customer_unshare(actor=user, source=Source.UI, customer=customer, share_id=share_id)
+    return redirect("customers:detail", customer_id=customer.pk)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def contact_create(request: HttpRequest, customer_id: int) -> HttpResponse:
+    user = _user(request)
+    customer = selectors.customer_get_for_user(user=user, customer_id=customer_id)
+    form = ContactForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.contact_create(
+                actor=user,
+                source=Source.UI,
+                customer=customer,
+                phones=form.cleaned_data["phones"],
+                emails=form.cleaned_data["emails"],
+                **form.service_data(),
+            )
+        except GuanxiError as exc:
+            add_service_error(form, exc)
+        else:
+            return redirect("customers:detail", customer_id=customer.pk)
+    status = 400 if request.method == "POST" else 200
+    return render(
+        request,
+        "customers/contact_form.html",
+        {"form": form, "customer": customer, "contact": None},
+        status=status,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def contact_edit(request: HttpRequest, contact_id: int) -> HttpResponse:
+    user = _user(request)
+    contact = selectors.contact_get_for_user(user=user, contact_id=contact_id)
+    form = ContactForm(request.POST or None, instance=contact)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.contact_update(
+                actor=user,
+                source=Source.UI,
+                contact=contact,
+                phones=form.cleaned_data["phones"],
+                emails=form.cleaned_data["emails"],
+                **form.service_data(),
+            )
+        except GuanxiError as exc:
+            add_service_error(form, exc)
+        else:
+            return redirect("customers:detail", customer_id=contact.customer_id)
+    status = 400 if request.method == "POST" else 200
+    return render(
+        request,
+        "customers/contact_form.html",
+        {"form": form, "customer": contact.customer, "contact": contact},
+        status=status,
+    )
+
+
+@login_required
+def contact_history(request: HttpRequest, contact_id: int) -> HttpResponse:
+    user = _user(request)
+    contact = selectors.contact_get_for_user(user=user, contact_id=contact_id)
+    field = request.GET.get("field", "")[:60]
+    changes = field_history(object_type="contact", object_id=contact.pk, field=field or None)
+    labels = {f.name: f.verbose_name for f in contact._meta.get_fields() if hasattr(f, "verbose_name")}
+    return render(
+        request,
+        "customers/history.html",
+        {
+            "customer": contact.customer,
+            "subject": contact,
+            "changes": changes,
+            "field": field,
+            "labels": labels,
+        },
+    )
+
+
+@login_required
+@require_POST
+def contact_delete(request: HttpRequest, contact_id: int) -> HttpResponse:
+    user = _user(request)
+    contact = selectors.contact_get_for_user(user=user, contact_id=contact_id)
+    customer_id = contact.customer_id
+    services.contact_delete(actor=user, source=Source.UI, contact=contact)
+    return redirect("customers:detail", customer_id=customer_id)

@@ -1,0 +1,64 @@
+"""The global search: customers, contacts and interaction notes the user may see."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from guanxi.accounts.models import User
+from guanxi.customers.selectors import CustomerFilters, contact_list, customer_list
+from guanxi.engagement.selectors import interaction_list
+
+
+@dataclass
+class SearchResults:
+    query: str
+    customers: list[dict[str, Any]] = field(default_factory=list)
+    contacts: list[dict[str, Any]] = field(default_factory=list)
+    interactions: list[dict[str, Any]] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "query": self.query,
+            "customers": self.customers,
+            "contacts": self.contacts,
+            "interactions": self.interactions,
+        }
+
+    @property
+    def empty(self) -> bool:
+        return not (self.customers or self.contacts or self.interactions)
+
+
+def search_all(*, user: User, query: str, limit: int = 10) -> SearchResults:
+    results = SearchResults(query=query)
+    if not query.strip():
+        return results
+    for c in customer_list(user=user, filters=CustomerFilters(q=query, sort="name"), size=limit).items:
+        results.customers.append(
+            {
+                "id": c.pk,
+                "name": c.name,
+                "detail": " ".join(filter(None, [c.city, c.industry])),
+                "customer_id": c.pk,
+            }
+        )
+    for ct in contact_list(user=user, q=query, size=limit).items:
+        results.contacts.append(
+            {
+                "id": ct.pk,
+                "name": ct.name,
+                "detail": " · ".join(filter(None, [ct.customer.name, ct.title])),
+                "customer_id": ct.customer_id,
+            }
+        )
+    for i in interaction_list(user=user, q=query, size=limit).items:
+        results.interactions.append(
+            {
+                "id": i.pk,
+                "name": i.summary[:80],
+                "detail": f"{i.customer.name} · {i.occurred_at:%Y-%m-%d}",
+                "customer_id": i.customer_id,
+            }
+        )
+    return results
