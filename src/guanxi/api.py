@@ -15,8 +15,9 @@ api = NinjaAPI(
     title="Guanxi API",
     version="1",
     description=(
-        "Guanxi (关系) CRM. Authenticate with a session cookie (send the CSRF token in `X-CSRFToken` on writes) "
-        "or a personal API token: `Authorization: Bearer gx_…` (create one with `guanxi token USER`). "
+        "Guanxi (关系) CRM. Authenticate with a session cookie (send the CSRF token in `X-CSRFToken` on "
+        "writes) or a personal API token: `Authorization: Bearer gx_…` "
+        "(create one with `guanxi token USER`). "
         'Errors always have the shape `{"error": {"code", "message", "message_zh", "message_en", "field", '
         '"details"}}`. Objects outside your scope answer 404.'
     ),

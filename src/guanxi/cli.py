@@ -1,4 +1,4 @@
-"""The ``guanxi`` command: ``guanxi serve | worker | demo | createuser | token | tick | bench | migrate | manage``.
+"""The ``guanxi`` command: serve, worker, demo, createuser, token, tick, bench, migrate, manage.
 
 Every subcommand except ``serve`` is a Django management command, so ``python manage.py <name>`` works
 too; malformed arguments exit non-zero with a message in Chinese and English.

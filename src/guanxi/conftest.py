@@ -11,7 +11,7 @@ from guanxi.accounts.models import Role, Team, User
 from guanxi.customers.models import Customer
 from guanxi.testing.factories import TeamFactory, UserFactory, make_contact, make_customer, make_interaction
 
-PASSWORD = "pw-for-tests-123"
+PASSWORD = "pw-for-tests-123"  # noqa: S105 - test-only credential
 
 
 @dataclass

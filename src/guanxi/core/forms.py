@@ -15,7 +15,7 @@ def add_service_error(form: forms.BaseForm, exc: GuanxiError) -> None:
             msg = (
                 d.get("message_en") if language.startswith("en") else d.get("message_zh", d.get("message_en"))
             )
-            form.add_error(name if name in form.fields else None, msg)
+            form.add_error(name if name in form.fields else None, str(msg))
         return
     name = exc.field.removesuffix("_id") if exc.field else None
     form.add_error(name if name in form.fields else None, exc.message(language))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -31,7 +31,9 @@ class CustomerForm(forms.ModelForm):
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = User.objects.filter(pk__in=[u.pk for u in user_list_visible(user)])
+        cast(forms.ModelChoiceField, self.fields["owner"]).queryset = User.objects.filter(
+            pk__in=[u.pk for u in user_list_visible(user)]
+        )
         if self.instance.pk:
             self.fields["owner"].initial = self.instance.owner_id
             self.fields["tags"].initial = ", ".join(t.name for t in self.instance.tags.all())
@@ -89,10 +91,10 @@ class FilterForm(forms.Form):
     owner = forms.IntegerField(required=False, min_value=1)
     team = forms.IntegerField(required=False, min_value=1)
     relationship_type = forms.ChoiceField(
-        required=False, choices=[("", "")] + list(Customer._meta.get_field("relationship_type").choices or [])
+        required=False, choices=[("", ""), *list(Customer._meta.get_field("relationship_type").choices or [])]
     )
     status = forms.ChoiceField(
-        required=False, choices=[("", "")] + list(Customer._meta.get_field("status").choices or [])
+        required=False, choices=[("", ""), *list(Customer._meta.get_field("status").choices or [])]
     )
     province = forms.CharField(required=False, max_length=30)
     industry = forms.CharField(required=False, max_length=60)

@@ -186,6 +186,9 @@ class CustomerShare(models.Model):
             models.UniqueConstraint(fields=["customer", "team"], name="share_unique_team"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.customer_id} → {self.user_id or self.team_id}"
+
 
 class Gender(models.TextChoices):
     MALE = "m", _("男")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -13,6 +13,7 @@ from guanxi.audit.models import Source
 from guanxi.audit.selectors import field_history
 from guanxi.core.errors import GuanxiError, NotFound
 from guanxi.core.forms import add_service_error
+from guanxi.core.http import HtmxHttpRequest
 from guanxi.customers import selectors, services
 from guanxi.customers.forms import ContactForm, CustomerForm, FilterForm
 from guanxi.customers.models import Customer, CustomerStatus, RelationshipType, Tag
@@ -20,14 +21,14 @@ from guanxi.engagement.forms import InteractionForm
 from guanxi.engagement.selectors import customer_timeline
 
 
-def _user(request: HttpRequest) -> User:
+def _user(request: HtmxHttpRequest) -> User:
     user = request.user
     assert isinstance(user, User)
     return user
 
 
 @login_required
-def customer_list(request: HttpRequest) -> HttpResponse:
+def customer_list(request: HtmxHttpRequest) -> HttpResponse:
     user = _user(request)
     form = FilterForm(request.GET)
     if not form.is_valid():
@@ -71,7 +72,7 @@ def customer_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def customer_detail(request: HttpRequest, customer_id: int) -> HttpResponse:
+def customer_detail(request: HtmxHttpRequest, customer_id: int) -> HttpResponse:
     user = _user(request)
     customer = selectors.customer_get_for_user(user=user, customer_id=customer_id)
     contacts = selectors.customer_contacts(customer)
@@ -98,7 +99,7 @@ def customer_detail(request: HttpRequest, customer_id: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def customer_create(request: HttpRequest) -> HttpResponse:
+def customer_create(request: HtmxHttpRequest) -> HttpResponse:
     user = _user(request)
     form = CustomerForm(request.POST or None, user=user)
     if request.method == "POST" and form.is_valid():
@@ -120,7 +121,7 @@ def customer_create(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def customer_edit(request: HttpRequest, customer_id: int) -> HttpResponse:
+def customer_edit(request: HtmxHttpRequest, customer_id: int) -> HttpResponse:
     user = _user(request)
     customer = selectors.customer_get_for_user(user=user, customer_id=customer_id)
     form = CustomerForm(request.POST or None, instance=Customer.objects.get(pk=customer.pk), user=user)
@@ -143,7 +144,7 @@ def customer_edit(request: HttpRequest, customer_id: int) -> HttpResponse:
 
 
 @login_required
-def customer_history(request: HttpRequest, customer_id: int) -> HttpResponse:
+def customer_history(request: HtmxHttpRequest, customer_id: int) -> HttpResponse:
     user = _user(request)
     customer = selectors.customer_get_for_user(user=user, customer_id=customer_id)
     field = request.GET.get("field", "")[:60]
@@ -158,7 +159,7 @@ def customer_history(request: HttpRequest, customer_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def customer_share(request: HttpRequest, customer_id: int) -> HttpResponse:
+def customer_share(request: HtmxHttpRequest, customer_id: int) -> HttpResponse:
     user = _user(request)
     customer = selectors.customer_get_for_user(user=user, customer_id=customer_id)
     target_user = target_team = None
@@ -181,7 +182,7 @@ def customer_share(request: HttpRequest, customer_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def customer_unshare(request: HttpRequest, customer_id: int, share_id: int) -> HttpResponse:
+def customer_unshare(request: HtmxHttpRequest, customer_id: int, share_id: int) -> HttpResponse:
     user = _user(request)
     customer = selectors.customer_get_for_user(user=user, customer_id=customer_id)
     services.customer_unshare(actor=user, source=Source.UI, customer=customer, share_id=share_id)
@@ -190,7 +191,7 @@ def customer_unshare(request: HttpRequest, customer_id: int, share_id: int) -> H
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def contact_create(request: HttpRequest, customer_id: int) -> HttpResponse:
+def contact_create(request: HtmxHttpRequest, customer_id: int) -> HttpResponse:
     user = _user(request)
     customer = selectors.customer_get_for_user(user=user, customer_id=customer_id)
     form = ContactForm(request.POST or None)
@@ -219,7 +220,7 @@ def contact_create(request: HttpRequest, customer_id: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def contact_edit(request: HttpRequest, contact_id: int) -> HttpResponse:
+def contact_edit(request: HtmxHttpRequest, contact_id: int) -> HttpResponse:
     user = _user(request)
     contact = selectors.contact_get_for_user(user=user, contact_id=contact_id)
     form = ContactForm(request.POST or None, instance=contact)
@@ -247,7 +248,7 @@ def contact_edit(request: HttpRequest, contact_id: int) -> HttpResponse:
 
 
 @login_required
-def contact_history(request: HttpRequest, contact_id: int) -> HttpResponse:
+def contact_history(request: HtmxHttpRequest, contact_id: int) -> HttpResponse:
     user = _user(request)
     contact = selectors.contact_get_for_user(user=user, contact_id=contact_id)
     field = request.GET.get("field", "")[:60]
@@ -268,7 +269,7 @@ def contact_history(request: HttpRequest, contact_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def contact_delete(request: HttpRequest, contact_id: int) -> HttpResponse:
+def contact_delete(request: HtmxHttpRequest, contact_id: int) -> HttpResponse:
     user = _user(request)
     contact = selectors.contact_get_for_user(user=user, contact_id=contact_id)
     customer_id = contact.customer_id

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.utils import timezone
@@ -33,7 +33,9 @@ class InteractionForm(forms.Form):
         self, *args: Any, customer: Customer, contacts: list[Contact] | None = None, **kwargs: Any
     ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["contacts"].queryset = Contact.objects.filter(customer=customer).order_by("sort_key")
+        cast(forms.ModelMultipleChoiceField, self.fields["contacts"]).queryset = Contact.objects.filter(
+            customer=customer
+        ).order_by("sort_key")
 
     def clean_summary(self) -> str:
         value = (self.cleaned_data.get("summary") or "").strip()

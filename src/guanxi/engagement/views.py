@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
@@ -9,6 +9,7 @@ from guanxi.accounts.models import User
 from guanxi.audit.models import Source
 from guanxi.core.errors import GuanxiError
 from guanxi.core.forms import add_service_error
+from guanxi.core.http import HtmxHttpRequest
 from guanxi.customers.selectors import customer_get_for_user
 from guanxi.engagement import services
 from guanxi.engagement.forms import InteractionForm
@@ -17,7 +18,7 @@ from guanxi.engagement.selectors import TimelineEntry
 
 @login_required
 @require_POST
-def interaction_log(request: HttpRequest, customer_id: int) -> HttpResponse:
+def interaction_log(request: HtmxHttpRequest, customer_id: int) -> HttpResponse:
     """The quick "log an interaction" form on the customer page (htmx: no page reload)."""
     user = request.user
     assert isinstance(user, User)

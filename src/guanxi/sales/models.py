@@ -67,3 +67,6 @@ class OrderLine(models.Model):
             models.CheckConstraint(condition=models.Q(quantity__gt=0), name="orderline_quantity_pos"),
             models.CheckConstraint(condition=models.Q(unit_price__gte=0), name="orderline_price_nonneg"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.order_id}: {self.product_id} × {self.quantity}"

@@ -125,10 +125,7 @@ def parse_query(query: str, *, max_terms: int = 8) -> list[QueryTerm]:
     terms: dict[str, QueryTerm] = {}
     for segment in _SEGMENT.findall(_normalise(query)):
         if is_cjk(segment[0]):
-            if len(segment) == 1:
-                grams = [segment]
-            else:
-                grams = [segment[i : i + 2] for i in range(len(segment) - 1)]
+            grams = [segment] if len(segment) == 1 else [segment[i : i + 2] for i in range(len(segment) - 1)]
             for gram in grams:
                 token = _cjk_token(gram)
                 terms.setdefault(token, QueryTerm(token, prefix=False))

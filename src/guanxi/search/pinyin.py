@@ -105,7 +105,7 @@ def syllables(text: str, *, person: bool = False) -> list[str]:
                 text = text[len(surname) :]
                 break
     result = head
-    for part in lazy_pinyin(text, style=Style.NORMAL, errors=lambda s: [s]):
+    for part in lazy_pinyin(text, style=Style.NORMAL, errors="default"):
         for word in _NON_ALNUM.split(part.lower()):
             if word:
                 result.append(word)

@@ -38,6 +38,6 @@ def filter_matching(queryset: QuerySet[M], terms: list[QueryTerm]) -> QuerySet[M
         raise ValueError(f"{table} has no search index")
     if connection.vendor == "sqlite":
         sql = f"SELECT rowid FROM {fts_table(table)} WHERE {fts_table(table)} MATCH %s"  # noqa: S608 - fixed names
-        return queryset.filter(id__in=RawSQL(sql, [_fts5_match(terms)]))
+        return queryset.filter(id__in=RawSQL(sql, [_fts5_match(terms)]))  # noqa: S611 - parameterised
     sql = f"SELECT id FROM {table} WHERE to_tsvector('simple', search_doc) @@ to_tsquery('simple', %s)"  # noqa: S608
-    return queryset.filter(id__in=RawSQL(sql, [_tsquery(terms)]))
+    return queryset.filter(id__in=RawSQL(sql, [_tsquery(terms)]))  # noqa: S611 - parameterised
