@@ -65,3 +65,55 @@ def client_for(world: World):
         return login(Client(enforce_csrf_checks=False), user)
 
     return make
+
+
+# --- API helpers (appended for the API, contract and route-walk tests) ------------------------
+
+
+class ApiClient:
+    """A JSON client for /api/v1 that authenticates with a personal API token (Bearer)."""
+
+    prefix = "/api/v1"
+
+    def __init__(self, user: User, raw_token: str) -> None:
+        self.user = user
+        self.token = raw_token
+        self.client = Client(headers={"Authorization": f"Bearer {raw_token}"})
+
+    def get(self, path: str, params: dict | None = None):
+        return self.client.get(self.prefix + path, params or {})
+
+    def post(self, path: str, data: object = None):
+        return self.client.post(self.prefix + path, data, content_type="application/json")
+
+    def patch(self, path: str, data: object = None):
+        return self.client.patch(self.prefix + path, data, content_type="application/json")
+
+    def delete(self, path: str):
+        return self.client.delete(self.prefix + path)
+
+
+@pytest.fixture
+def api_for(world: World):
+    """``api_for(user)`` -> an ApiClient with a fresh personal token (created via token_create)."""
+    from guanxi.accounts.services import token_create
+    from guanxi.audit.models import Source
+
+    def make(user: User) -> ApiClient:
+        _, raw = token_create(actor=user, source=Source.SYSTEM, user=user, name="tests")
+        return ApiClient(user, raw)
+
+    return make
+
+
+def assert_api_error(resp, status: int, code: str | None = None) -> dict:
+    """The response is ``status`` with the one error shape; returns the inner error object."""
+    assert resp.status_code == status, (resp.status_code, resp.content[:2000])
+    body = resp.json()
+    assert set(body) == {"error"}, body
+    err = body["error"]
+    assert set(err) == {"code", "message", "message_zh", "message_en", "field", "details"}, err
+    assert err["code"] and err["message_zh"] and err["message_en"], err
+    if code is not None:
+        assert err["code"] == code, err
+    return err

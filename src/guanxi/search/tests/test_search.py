@@ -1,0 +1,127 @@
+"""Chinese-first search: the same results on SQLite and PostgreSQL (the suite runs on both)."""
+
+from __future__ import annotations
+
+import pytest
+
+from guanxi.customers.selectors import CustomerFilters, contact_list, customer_list
+from guanxi.engagement.selectors import interaction_list
+from guanxi.search.documents import build, parse_query
+from guanxi.search.pinyin import sort_key, syllables
+from guanxi.testing.factories import UserFactory, make_contact, make_customer, make_interaction
+
+
+def names(page):
+    return sorted(c.name for c in page.items)
+
+
+@pytest.fixture
+def data(db):
+    owner = UserFactory()
+    other = UserFactory()
+    huawei = make_customer(owner, name="华为技术有限公司", city="深圳", phone="0755-28780808")
+    make_customer(owner, name="华润万家超市", city="深圳")
+    make_customer(owner, name="北京同仁堂股份有限公司", city="北京")
+    zeng = make_customer(owner, name="曾伟", kind="person")
+    make_customer(other, name="华为终端有限公司")  # not visible to owner
+    zhang = make_contact(huawei, name="张伟", phones=["139 0013 9000"], emails=["zhang.wei@huawei.com"])
+    make_contact(huawei, name="单田芳", phones=["+86 21 5555 1234"])
+    make_interaction(huawei, summary="客户投诉交货延迟，要求重新报价")
+    make_interaction(zeng, summary="签订合同，约定下月交货")
+    return owner, other, huawei, zhang
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("华为", ["华为技术有限公司"]),  # 2-character fragment: FTS5 trigram and pg_trgm both miss this
+        ("华", ["华为技术有限公司", "华润万家超市"]),  # one character
+        ("同仁堂", ["北京同仁堂股份有限公司"]),
+        ("huawei", ["华为技术有限公司"]),  # full pinyin
+        ("huaw", ["华为技术有限公司"]),  # pinyin prefix
+        ("hw", ["华为技术有限公司"]),  # initials
+        ("zeng", ["曾伟"]),  # surname table: 曾 is zeng, not ceng
+        ("ceng", []),
+        ("28780808", ["华为技术有限公司"]),  # phone digits
+        ("0808", ["华为技术有限公司"]),  # phone suffix
+        ("深圳", ["华为技术有限公司", "华润万家超市"]),  # region
+        ("华为 深圳", ["华为技术有限公司"]),  # every term must match
+        ("不存在", []),
+    ],
+)
+def test_customer_search(data, query, expected):
+    owner = data[0]
+    assert names(customer_list(user=owner, filters=CustomerFilters(q=query))) == expected
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("张伟", ["张伟"]),
+        ("zhangwei", ["张伟"]),
+        ("zw", ["张伟"]),
+        ("shan", ["单田芳"]),  # 单 as a surname reads shan
+        ("stf", ["单田芳"]),
+        ("13900139000", ["张伟"]),
+        ("0013", ["张伟"]),
+        ("9000", ["张伟"]),
+        ("55551234", ["单田芳"]),
+        ("zhang.wei@huawei.com", ["张伟"]),
+        ("zhang.wei", ["张伟"]),
+    ],
+)
+def test_contact_search(data, query, expected):
+    owner = data[0]
+    assert names(contact_list(user=owner, q=query)) == expected
+
+
+def test_interaction_notes_are_searchable_by_two_character_words(data):
+    owner = data[0]
+    assert [i.summary for i in interaction_list(user=owner, q="投诉").items] == ["客户投诉交货延迟，要求重新报价"]
+    assert len(interaction_list(user=owner, q="交货").items) == 2
+    assert [i.summary for i in interaction_list(user=owner, q="合同").items] == ["签订合同，约定下月交货"]
+
+
+def test_search_respects_visibility(data):
+    owner, other = data[0], data[1]
+    assert names(customer_list(user=other, filters=CustomerFilters(q="华为"))) == ["华为终端有限公司"]
+    assert contact_list(user=other, q="张伟").items == []
+    assert interaction_list(user=other, q="投诉").items == []
+    assert "华为终端有限公司" not in names(customer_list(user=owner, filters=CustomerFilters(q="华为")))
+
+
+def test_query_with_only_punctuation_finds_nothing(data):
+    owner = data[0]
+    assert customer_list(user=owner, filters=CustomerFilters(q="！！@@")).items == []
+
+
+def test_list_sorts_by_pinyin_with_heteronymous_surnames(db):
+    owner = UserFactory()
+    for name in ["曾伟", "陈明", "单强", "蔡华", "石磊", "解放"]:
+        make_customer(owner, name=name, kind="person")
+    page = customer_list(user=owner, filters=CustomerFilters(sort="name"))
+    # 蔡 cai < 陈 chen < 单 shan < 石 shi < 解 xie < 曾 zeng
+    assert [c.name for c in page.items] == ["蔡华", "陈明", "单强", "石磊", "解放", "曾伟"]
+
+
+def test_sort_key_is_ascii_and_reads_surnames():
+    assert syllables("曾伟", person=True) == ["zeng", "wei"]
+    assert syllables("单于", person=True) == ["shan", "yu"]  # surname 单 + given name 于
+    assert syllables("单于明", person=True) == ["chan", "yu", "ming"]  # compound surname 单于
+    assert syllables("仇明", person=True) == ["qiu", "ming"]
+    assert syllables("重庆啤酒") == ["chong", "qing", "pi", "jiu"]
+    key = sort_key("曾伟", person=True)
+    assert key.isascii() and key.startswith("zeng.wei..")
+
+
+def test_document_is_plain_ascii_tokens():
+    doc = build(names=["华为"], phones=["13900139000"], emails=["a.b@c.cn"])
+    assert doc.isascii()
+    assert "u534eu4e3a" in doc.split() and "hw" in doc.split() and "139000" in doc.split()
+
+
+def test_parse_query_uses_bigrams_for_long_chinese_runs():
+    terms = parse_query("华为技术")
+    assert [t.prefix for t in terms] == [False, False, False]
+    assert len(terms) == 3
+    assert all(t.prefix for t in parse_query("zw 0139"))
