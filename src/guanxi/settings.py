@@ -77,6 +77,8 @@ INSTALLED_APPS = [
     "guanxi.engagement",
     "guanxi.sales",
     "guanxi.search",
+    "guanxi.demo",
+    "guanxi.bench",
 ]
 
 MIDDLEWARE = [

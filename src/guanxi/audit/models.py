@@ -16,6 +16,22 @@ class Source(models.TextChoices):
     SYSTEM = "system", _("系统")
 
 
+ACTION_LABELS = {
+    "customer.create": _("创建了客户"),
+    "customer.update": _("修改了客户资料"),
+    "customer.share": _("共享了客户"),
+    "customer.unshare": _("取消了共享"),
+    "contact.create": _("添加了联系人"),
+    "contact.update": _("修改了联系人"),
+    "contact.delete": _("删除了联系人"),
+    "interaction.create": _("记录了联系"),
+    "interaction.update": _("修改了联系记录"),
+    "interaction.delete": _("删除了联系记录"),
+    "order.create": _("录入了订单"),
+    "order.update": _("修改了订单"),
+}
+
+
 class AuditEvent(models.Model):
     """Who changed what, when, from where, with the before/after values of each changed field."""
 
@@ -48,3 +64,11 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} {self.object_type}#{self.object_id}"
+
+    @property
+    def action_label(self) -> str:
+        return str(ACTION_LABELS.get(self.action, self.action))
+
+    @property
+    def changed_fields(self) -> list[str]:
+        return [name for name in self.changes or {} if not name.startswith("_")]

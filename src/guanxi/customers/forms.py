@@ -13,7 +13,7 @@ from guanxi.customers.models import Contact, Customer
 from guanxi.customers.services import CONTACT_FIELDS, CUSTOMER_FIELDS
 
 
-class CustomerForm(forms.ModelForm):
+class CustomerForm(forms.ModelForm[Customer]):
     tags = forms.CharField(
         label=_("标签"), required=False, max_length=600, help_text=_("用逗号分隔 / comma separated")
     )
@@ -31,7 +31,7 @@ class CustomerForm(forms.ModelForm):
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        cast(forms.ModelChoiceField, self.fields["owner"]).queryset = User.objects.filter(
+        cast("forms.ModelChoiceField[User]", self.fields["owner"]).queryset = User.objects.filter(
             pk__in=[u.pk for u in user_list_visible(user)]
         )
         if self.instance.pk:
@@ -48,7 +48,7 @@ class CustomerForm(forms.ModelForm):
         return {f: self.cleaned_data[f] for f in CUSTOMER_FIELDS if f in self.cleaned_data}
 
 
-class ContactForm(forms.ModelForm):
+class ContactForm(forms.ModelForm[Contact]):
     phones = forms.CharField(
         label=_("电话"), required=False, max_length=600, help_text=_("多个号码用逗号分隔 / comma separated")
     )

@@ -33,7 +33,7 @@ class InteractionForm(forms.Form):
         self, *args: Any, customer: Customer, contacts: list[Contact] | None = None, **kwargs: Any
     ) -> None:
         super().__init__(*args, **kwargs)
-        cast(forms.ModelMultipleChoiceField, self.fields["contacts"]).queryset = Contact.objects.filter(
+        cast("forms.ModelMultipleChoiceField[Contact]", self.fields["contacts"]).queryset = Contact.objects.filter(
             customer=customer
         ).order_by("sort_key")
 
