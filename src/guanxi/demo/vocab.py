@@ -81,7 +81,7 @@ TRADES: tuple[tuple[str, str], ...] = (
     ("机械", "制造"),
     ("精密仪器", "制造"),
     ("五金", "制造"),
-    ("模具", "制造"),
+    ("注塑", "制造"),
     ("包装材料", "制造"),
     ("家具", "制造"),
     ("商贸", "零售"),
@@ -331,3 +331,26 @@ MOBILE_PREFIXES = (
 )
 EMAIL_TLDS = (".com", ".com.cn", ".cn", ".net")
 WEB_MAIL = ("qq.com", "163.com", "126.com", "139.com", "sina.com")
+
+# Landline subscriber numbers per city: (digits, allowed first digits). Chosen so that phonenumbers
+# reads them as Chinese landlines without flagging them as valid in another region too.
+LANDLINES: dict[str, tuple[int, str]] = {
+    "上海": (8, "78"),
+    "南京": (8, "37"),
+    "厦门": (7, "2345678"),
+    "广州": (8, "2"),
+    "北京": (8, "7"),
+    "天津": (8, "578"),
+    "唐山": (7, "245678"),
+    "太原": (7, "2345678"),
+    "沈阳": (8, "2"),
+    "武汉": (8, "78"),
+    "成都": (8, "8"),
+    "重庆": (8, "7"),
+    "西安": (8, "7"),
+    "呼和浩特": (7, "2345678"),
+    "南宁": (7, "5"),
+    "兰州": (7, "2345678"),
+    "乌鲁木齐": (7, "2345678"),
+}
+DEFAULT_LANDLINE = (8, "2345678")

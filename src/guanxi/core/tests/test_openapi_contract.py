@@ -1,0 +1,230 @@
+"""The committed OpenAPI schema (docs/openapi.json) is the contract.
+
+* the schema the code generates must equal the committed file (`make openapi` regenerates it);
+* real responses of the API must validate against the committed response schemas, with every
+  ``$ref`` resolved through a registry over the whole document.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.conf import settings
+from jsonschema import Draft202012Validator, FormatChecker
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
+
+from guanxi.conftest import ApiClient, assert_api_error
+from guanxi.testing.factories import ProductFactory
+
+pytestmark = pytest.mark.django_db
+
+SCHEMA_FILE = Path(settings.PROJECT_DIR) / "docs" / "openapi.json"
+COMMITTED: dict[str, Any] = json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
+BASE_URI = "urn:guanxi:openapi"
+REGISTRY: Registry = Registry().with_resource(
+    BASE_URI, Resource.from_contents(COMMITTED, default_specification=DRAFT202012)
+)
+PREFIX = "/api/v1"
+
+# jsonschema only checks "date-time" with an optional extra installed; check both formats here.
+FORMATS = FormatChecker()
+
+
+@FORMATS.checks("date-time", raises=ValueError)
+def _is_datetime(value: object) -> bool:
+    if not isinstance(value, str):
+        return True
+    parsed = dt.datetime.fromisoformat(value)
+    return parsed.tzinfo is not None and "T" in value
+
+
+@FORMATS.checks("date", raises=ValueError)
+def _is_date(value: object) -> bool:
+    if not isinstance(value, str):
+        return True
+    dt.date.fromisoformat(value)
+    return len(value) == 10
+
+
+def _pointer(*parts: str) -> str:
+    return "/".join(p.replace("~", "~0").replace("/", "~1") for p in parts)
+
+
+def response_validator(template: str, method: str, status: int) -> Draft202012Validator | None:
+    """The validator for one documented response, or None when it has no JSON body (204)."""
+    operation = COMMITTED["paths"][PREFIX + template][method]
+    responses = operation["responses"]
+    assert str(status) in responses, f"{method.upper()} {template} answered {status}, undocumented"
+    content = responses[str(status)].get("content")
+    if content is None:
+        return None
+    ref = f"{BASE_URI}#/" + _pointer(
+        "paths", PREFIX + template, method, "responses", str(status), "content", "application/json", "schema"
+    )
+    return Draft202012Validator({"$ref": ref}, registry=REGISTRY, format_checker=FORMATS)
+
+
+class Contract:
+    """Calls the API and validates every response against the committed schema; records coverage."""
+
+    def __init__(self, api: ApiClient) -> None:
+        self.api = api
+        self.covered: set[tuple[str, str]] = set()
+
+    def call(self, method: str, template: str, body: Any = None, params: dict | None = None, **ids: int):
+        path = template.format(**ids)
+        if method == "get":
+            resp = self.api.get(path, params)
+        elif method == "delete":
+            resp = self.api.delete(path)
+        else:
+            resp = getattr(self.api, method)(path, body)
+        validator = response_validator(template, method, resp.status_code)
+        if validator is None:
+            assert resp.content == b"", resp.content
+        else:
+            assert resp["Content-Type"].startswith("application/json")
+            errors = sorted(validator.iter_errors(resp.json()), key=lambda e: list(e.path))
+            assert not errors, "\n".join(f"{list(e.path)}: {e.message}" for e in errors[:10])
+        if resp.status_code < 300:
+            self.covered.add((PREFIX + template, method))
+        return resp
+
+
+def test_generated_schema_equals_committed_file():
+    from guanxi.api import api
+
+    generated = json.loads(json.dumps(api.get_openapi_schema(), ensure_ascii=False, sort_keys=True))
+    assert generated == COMMITTED, "docs/openapi.json drifted from the code; run `make openapi`"
+
+
+def test_committed_schema_is_valid_openapi_31_with_resolvable_refs():
+    assert COMMITTED["openapi"].startswith("3.1")
+    resolver = REGISTRY.resolver(base_uri=BASE_URI)
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if "$ref" in node:
+                resolver.lookup(node["$ref"])  # raises when the target is missing
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(COMMITTED)
+    for schema in COMMITTED["components"]["schemas"].values():
+        Draft202012Validator.check_schema(schema)
+
+
+def test_validator_rejects_a_response_that_breaks_the_contract(world, api_for):
+    """Guards the helper itself: a body missing a field or with a wrong type must not validate."""
+    body = api_for(world.owner).get(f"/customers/{world.customer.pk}").json()
+    validator = response_validator("/customers/{customer_id}", "get", 200)
+    assert validator is not None and validator.is_valid(body)
+    assert not validator.is_valid({k: v for k, v in body.items() if k != "name"})
+    assert not validator.is_valid(body | {"order_count": "many"})
+    assert not validator.is_valid(body | {"created_at": "last tuesday"})
+    assert not validator.is_valid(body | {"owner": {"id": 1}})
+
+
+def test_every_operation_answers_as_documented(world, api_for):
+    """One successful call per operation, each response validated against the committed schema."""
+    c = Contract(api_for(world.owner))
+    manager = Contract(api_for(world.manager))
+    customer_id = world.customer.pk
+    product = ProductFactory(code="A-1", name="路由器", price=Decimal("99.50"))
+
+    c.call("get", "/me")
+    created = c.call(
+        "post", "/customers", {"name": "深圳腾达贸易有限公司", "latitude": "22.5", "tags": ["展会"]}
+    ).json()
+    assert created["latitude"] == "22.500000"
+    c.call("get", "/customers", params={"limit": 1})
+    c.call("get", "/customers/{customer_id}", customer_id=customer_id)
+    c.call("patch", "/customers/{customer_id}", {"city": "东莞", "founded_on": "1987-09-15"}, customer_id=customer_id)
+    c.call("get", "/customers/{customer_id}/history", customer_id=customer_id)
+    share = c.call(
+        "post", "/customers/{customer_id}/shares", {"team_id": world.east.pk}, customer_id=customer_id
+    ).json()
+    c.call(
+        "delete", "/customers/{customer_id}/shares/{share_id}", customer_id=customer_id, share_id=share["id"]
+    )
+
+    contact = c.call(
+        "post",
+        "/contacts",
+        {"customer_id": customer_id, "name": "李娜", "phones": ["13900139001"], "birthday": "1990-05-01"},
+    ).json()
+    c.call("get", "/contacts", params={"customer_id": customer_id})
+    c.call("get", "/contacts/{contact_id}", contact_id=contact["id"])
+    c.call("patch", "/contacts/{contact_id}", {"title": "总经理"}, contact_id=contact["id"])
+    c.call("get", "/contacts/{contact_id}/history", contact_id=contact["id"])
+
+    interaction = c.call(
+        "post",
+        "/interactions",
+        {
+            "customer_id": customer_id,
+            "channel": "visit",
+            "summary": "拜访",
+            "contact_ids": [contact["id"]],
+            "duration_minutes": 30,
+            "next_step_due": "2030-01-01",
+        },
+    ).json()
+    c.call("get", "/interactions", params={"customer_id": customer_id})
+    c.call("get", "/interactions/{interaction_id}", interaction_id=interaction["id"])
+    c.call("patch", "/interactions/{interaction_id}", {"outcome": "满意"}, interaction_id=interaction["id"])
+    c.call("get", "/customers/{customer_id}/timeline", customer_id=customer_id)
+    c.call("delete", "/interactions/{interaction_id}", interaction_id=interaction["id"])
+    c.call("delete", "/contacts/{contact_id}", contact_id=contact["id"])
+
+    new_product = manager.call("post", "/products", {"code": "B-1", "name": "交换机", "price": "10"}).json()
+    manager.call("patch", "/products/{product_id}", {"price": "12.5"}, product_id=new_product["id"])
+    c.call("get", "/products")
+    c.call("get", "/products/{product_id}", product_id=product.pk)
+    order = c.call(
+        "post", "/orders", {"customer_id": customer_id, "lines": [{"product_id": product.pk, "quantity": 3}]}
+    ).json()
+    assert order["amount"] == "298.50"
+    c.call("get", "/orders")
+    c.call("get", "/orders/{order_id}", order_id=order["id"])
+    c.call("patch", "/orders/{order_id}", {"status": "shipped"}, order_id=order["id"])
+    c.call("get", "/search", params={"q": "华为"})
+    token = c.call("post", "/tokens", {"name": "脚本"}).json()
+    c.call("delete", "/tokens/{token_id}", token_id=token["id"])
+
+    documented = {(p, m) for p, ops in COMMITTED["paths"].items() for m in ops}
+    missing = documented - c.covered - manager.covered
+    assert not missing, f"operations without a contract check: {sorted(missing)}"
+
+
+def test_error_responses_match_the_documented_error_shape(world, api_for):
+    c = Contract(api_for(world.owner))
+    outsider = Contract(api_for(world.outsider))
+    customer_id = world.customer.pk
+
+    assert_api_error(outsider.call("get", "/customers/{customer_id}", customer_id=customer_id), 404)
+    assert_api_error(c.call("get", "/orders/{order_id}", order_id=987654), 404)
+    assert_api_error(c.call("post", "/customers", {"name": ""}), 422, "validation_error")
+    assert_api_error(c.call("post", "/interactions", {"customer_id": customer_id}), 422)
+    assert_api_error(c.call("get", "/customers", params={"cursor": "@@"}), 400, "invalid_cursor")
+    assert_api_error(c.call("post", "/products", {"code": "X", "name": "Y"}), 403, "forbidden")
+    assert_api_error(c.call("get", "/search", params={"q": ""}), 422)
+    anonymous = Contract(ApiClient(world.owner, "gx_revoked-or-never-was"))
+    assert_api_error(anonymous.call("get", "/me"), 401, "unauthenticated")
+    admin = Contract(api_for(world.admin))
+    admin.call("post", "/products", {"code": "DUP", "name": "产品"})
+    assert_api_error(admin.call("post", "/products", {"code": "DUP", "name": "产品"}), 409)
+
+
+def test_unknown_api_path_is_a_json_404(world, api_for):
+    resp = api_for(world.owner).get("/no-such-thing")
+    assert_api_error(resp, 404, "not_found")
