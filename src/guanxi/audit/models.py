@@ -19,6 +19,7 @@ class Source(models.TextChoices):
 ACTION_LABELS = {
     "customer.create": _("创建了客户"),
     "customer.update": _("修改了客户资料"),
+    "customer.delete": _("删除了客户"),
     "customer.share": _("共享了客户"),
     "customer.unshare": _("取消了共享"),
     "contact.create": _("添加了联系人"),

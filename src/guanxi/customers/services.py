@@ -13,7 +13,14 @@ from guanxi.accounts.models import Team, User
 from guanxi.accounts.selectors import managed_team_ids
 from guanxi.audit.models import Source
 from guanxi.audit.services import audit_record, diff, snapshot
-from guanxi.core.errors import NotFound, PermissionDenied, ValidationFailed, from_django_validation, require
+from guanxi.core.errors import (
+    Conflict,
+    NotFound,
+    PermissionDenied,
+    ValidationFailed,
+    from_django_validation,
+    require,
+)
 from guanxi.customers.models import (
     Contact,
     ContactPoint,
@@ -430,5 +437,38 @@ def contact_delete(*, actor: User, source: Source, contact: Contact) -> None:
         action="contact.delete",
         obj=contact,
         customer_id=customer_id,
+        changes={k: [v, None] for k, v in before.items() if v not in (None, "", False)},
+    )
+
+
+@transaction.atomic
+def customer_delete(*, actor: User, source: Source, customer: Customer) -> None:
+    """Delete a customer with its contacts and interactions.
+
+    Only an administrator or the owner's manager may delete, and never a customer with orders
+    (revenue history must survive): set its status to archived instead.
+    """
+    if not (actor.is_admin or (actor.is_manager and customer.team_id in managed_team_ids(actor))):
+        raise PermissionDenied(
+            "只有管理员或经理可以删除客户，请改为归档",
+            "only an administrator or manager may delete a customer; archive it instead",
+            code="delete_forbidden",
+        )
+    if customer.orders.exists():
+        raise Conflict(
+            "客户有订单，不能删除，请改为归档",
+            "the customer has orders and cannot be deleted; archive it instead",
+            code="has_orders",
+        )
+    before = snapshot(customer, CUSTOMER_AUDIT_FIELDS)
+    pk, name = customer.pk, customer.name
+    customer.delete()
+    customer.pk = pk
+    customer.name = name
+    audit_record(
+        actor=actor,
+        source=source,
+        action="customer.delete",
+        obj=customer,
         changes={k: [v, None] for k, v in before.items() if v not in (None, "", False)},
     )

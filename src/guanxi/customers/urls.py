@@ -9,6 +9,7 @@ urlpatterns = [
     path("<int:customer_id>/", views.customer_detail, name="detail"),
     path("<int:customer_id>/edit/", views.customer_edit, name="edit"),
     path("<int:customer_id>/history/", views.customer_history, name="history"),
+    path("<int:customer_id>/delete/", views.customer_delete, name="delete"),
     path("<int:customer_id>/share/", views.customer_share, name="share"),
     path("<int:customer_id>/share/<int:share_id>/delete/", views.customer_unshare, name="unshare"),
     path("<int:customer_id>/contacts/new/", views.contact_create, name="contact_create"),

@@ -140,7 +140,13 @@ def customer_edit(request: HtmxHttpRequest, customer_id: int) -> HttpResponse:
         else:
             return redirect("customers:detail", customer_id=customer.pk)
     status = 400 if request.method == "POST" else 200
-    return render(request, "customers/form.html", {"form": form, "customer": customer}, status=status)
+    can_delete = user.is_admin or user.is_manager
+    return render(
+        request,
+        "customers/form.html",
+        {"form": form, "customer": customer, "can_delete": can_delete},
+        status=status,
+    )
 
 
 @login_required
@@ -275,3 +281,12 @@ def contact_delete(request: HtmxHttpRequest, contact_id: int) -> HttpResponse:
     customer_id = contact.customer_id
     services.contact_delete(actor=user, source=Source.UI, contact=contact)
     return redirect("customers:detail", customer_id=customer_id)
+
+
+@login_required
+@require_POST
+def customer_delete(request: HtmxHttpRequest, customer_id: int) -> HttpResponse:
+    user = _user(request)
+    customer = selectors.customer_get_for_user(user=user, customer_id=customer_id)
+    services.customer_delete(actor=user, source=Source.UI, customer=customer)
+    return redirect("customers:list")

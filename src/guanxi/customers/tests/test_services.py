@@ -21,12 +21,19 @@ pytestmark = pytest.mark.django_db
 
 
 def counts():
-    return (Customer.objects.count(), Contact.objects.count(), ContactPoint.objects.count(),
-            AuditEvent.objects.count(), Order.objects.count())
+    return (
+        Customer.objects.count(),
+        Contact.objects.count(),
+        ContactPoint.objects.count(),
+        AuditEvent.objects.count(),
+        Order.objects.count(),
+    )
 
 
 def test_customer_update_records_before_and_after(world):
-    customer_update(actor=world.owner, source="api", customer=world.customer, city="广州", tags=["重点", "老客户"])
+    customer_update(
+        actor=world.owner, source="api", customer=world.customer, city="广州", tags=["重点", "老客户"]
+    )
     event = AuditEvent.objects.filter(action="customer.update").latest("id")
     assert event.changes["city"] == ["深圳", "广州"]
     assert event.changes["tags"] == [["重点"], ["老客户", "重点"]]
@@ -42,8 +49,9 @@ def test_update_without_changes_records_nothing(world):
 def test_invalid_update_changes_nothing(world):
     before = counts()
     with pytest.raises(ValidationFailed) as exc:
-        customer_update(actor=world.owner, source="api", customer=world.customer, city="广州",
-                        latitude=Decimal("123.0"))
+        customer_update(
+            actor=world.owner, source="api", customer=world.customer, city="广州", latitude=Decimal("123.0")
+        )
     assert exc.value.message_zh and exc.value.message_en
     world.customer.refresh_from_db()
     assert world.customer.city == "深圳"
@@ -53,8 +61,14 @@ def test_invalid_update_changes_nothing(world):
 def test_contact_with_one_bad_email_is_not_half_written(world):
     before = counts()
     with pytest.raises(ValidationFailed) as exc:
-        contact_create(actor=world.owner, source="api", customer=world.customer, name="李娜",
-                       phones=["13800138000"], emails=["ok@example.com", "not-an-email"])
+        contact_create(
+            actor=world.owner,
+            source="api",
+            customer=world.customer,
+            name="李娜",
+            phones=["13800138000"],
+            emails=["ok@example.com", "not-an-email"],
+        )
     assert exc.value.code == "invalid_email"
     assert counts() == before
 
@@ -94,8 +108,12 @@ def test_order_with_a_bad_line_writes_nothing(world):
     good, bad = ProductFactory(), ProductFactory()
     before = counts()
     with pytest.raises(ValidationFailed):
-        order_create(actor=world.owner, source="api", customer=world.customer,
-                     lines=[LineInput(good, Decimal(2)), LineInput(bad, Decimal(-1))])
+        order_create(
+            actor=world.owner,
+            source="api",
+            customer=world.customer,
+            lines=[LineInput(good, Decimal(2)), LineInput(bad, Decimal(-1))],
+        )
     assert counts() == before
     world.customer.refresh_from_db()
     assert world.customer.order_count == 0
@@ -103,8 +121,13 @@ def test_order_with_a_bad_line_writes_nothing(world):
 
 def test_order_updates_customer_figures(world):
     product = ProductFactory(price=Decimal("250.00"))
-    order_create(actor=world.owner, source="api", customer=world.customer, lines=[LineInput(product, Decimal(4))],
-                 ordered_on=timezone.localdate() - dt.timedelta(days=3))
+    order_create(
+        actor=world.owner,
+        source="api",
+        customer=world.customer,
+        lines=[LineInput(product, Decimal(4))],
+        ordered_on=timezone.localdate() - dt.timedelta(days=3),
+    )
     world.customer.refresh_from_db()
     assert world.customer.order_count == 1
     assert world.customer.revenue_total == Decimal("1000.00")
@@ -113,16 +136,28 @@ def test_order_updates_customer_figures(world):
 
 def test_backdated_interaction_does_not_move_last_contact_backwards(world):
     latest = world.customer.last_interaction_at
-    interaction_log(actor=world.owner, source="ui", customer=world.customer, channel="phone", summary="补记",
-                    occurred_at=latest - dt.timedelta(days=30))
+    interaction_log(
+        actor=world.owner,
+        source="ui",
+        customer=world.customer,
+        channel="phone",
+        summary="补记",
+        occurred_at=latest - dt.timedelta(days=30),
+    )
     world.customer.refresh_from_db()
     assert world.customer.last_interaction_at == latest
 
 
 def test_interaction_in_the_future_is_rejected(world):
     with pytest.raises(ValidationFailed) as exc:
-        interaction_log(actor=world.owner, source="ui", customer=world.customer, channel="visit", summary="未来",
-                        occurred_at=timezone.now() + dt.timedelta(days=3))
+        interaction_log(
+            actor=world.owner,
+            source="ui",
+            customer=world.customer,
+            channel="visit",
+            summary="未来",
+            occurred_at=timezone.now() + dt.timedelta(days=3),
+        )
     assert exc.value.field == "occurred_at"
 
 
@@ -131,3 +166,37 @@ def test_name_is_required_and_trimmed():
     with pytest.raises(ValidationFailed):
         make_customer(owner, name="   ")
     assert make_customer(owner, name="  腾讯  ").name == "腾讯"
+
+
+def test_salesperson_cannot_delete_customer(world):
+    from guanxi.customers.services import customer_delete
+
+    with pytest.raises(PermissionDenied):
+        customer_delete(actor=world.owner, source="ui", customer=world.customer)
+    assert Customer.objects.filter(pk=world.customer.pk).exists()
+
+
+def test_customer_with_orders_cannot_be_deleted(world):
+    from guanxi.core.errors import Conflict
+    from guanxi.customers.services import customer_delete
+
+    order_create(
+        actor=world.owner,
+        source="api",
+        customer=world.customer,
+        lines=[LineInput(ProductFactory(), Decimal(1))],
+    )
+    with pytest.raises(Conflict):
+        customer_delete(actor=world.manager, source="ui", customer=world.customer)
+    assert Customer.objects.filter(pk=world.customer.pk).exists()
+
+
+def test_manager_deletes_customer_and_the_deletion_is_audited(world):
+    from guanxi.customers.services import customer_delete
+
+    pk = world.customer.pk
+    customer_delete(actor=world.manager, source="ui", customer=world.customer)
+    assert not Customer.objects.filter(pk=pk).exists()
+    assert not Contact.objects.filter(customer_id=pk).exists()
+    event = AuditEvent.objects.get(action="customer.delete", object_id=pk)
+    assert event.actor == world.manager and event.changes["name"] == ["华为技术有限公司", None]
