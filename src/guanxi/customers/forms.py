@@ -97,6 +97,7 @@ class FilterForm(forms.Form):
         required=False, choices=[("", ""), *list(Customer._meta.get_field("status").choices or [])]
     )
     province = forms.CharField(required=False, max_length=30)
+    city = forms.CharField(required=False, max_length=30)
     industry = forms.CharField(required=False, max_length=60)
     tag = forms.CharField(required=False, max_length=40)
     sort = forms.ChoiceField(

@@ -43,6 +43,7 @@ def customer_list(request: HtmxHttpRequest) -> HttpResponse:
         relationship_type=d["relationship_type"],
         status=d["status"],
         province=d["province"],
+        city=d["city"],
         industry=d["industry"],
         tag=d["tag"],
         sort=d["sort"] or "last_interaction",
