@@ -61,6 +61,8 @@ def company_name(rng: random.Random, city: vocab.City) -> CompanyName:
     brand = rng.choice(vocab.BRAND_FIRST) + rng.choice(vocab.BRAND_SECOND)
     trade, industry = rng.choice(vocab.TRADES)
     suffix = SUFFIX(rng)
+    if suffix == "科技有限公司" and trade.endswith(("科技", "技术", "服务", "管理", "代理", "租赁")):
+        suffix = "有限公司"  # not 农业科技科技有限公司
     if suffix == "集团" and rng.random() < 0.5:
         trade = ""
     return CompanyName(city.name, brand, trade, suffix, industry)

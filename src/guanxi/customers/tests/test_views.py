@@ -122,3 +122,34 @@ def test_field_history_page_lists_change(world, client_for):
     resp = client.get(reverse("customers:history", args=[world.customer.pk]) + "?field=city")
     body = resp.content.decode()
     assert "深圳" in body and "东莞" in body
+
+
+@pytest.mark.parametrize("persona", ["manager", "admin"])
+def test_list_page_for_managers_and_admins_offers_owner_and_team_filters(world, client_for, persona):
+    client = client_for(getattr(world, persona))
+    resp = client.get(reverse("customers:list"), {"owner": world.owner.pk, "team": world.east.pk, "sort": "name"})
+    assert resp.status_code == 200
+    body = resp.content.decode()
+    assert "华为技术有限公司" in body and 'name="owner"' in body and 'name="team"' in body
+
+
+def test_list_rejects_malformed_filters(world, client_for):
+    client = client_for(world.owner)
+    assert client.get(reverse("customers:list"), {"owner": "abc"}).status_code == 400
+    assert client.get(reverse("customers:list"), {"sort": "drop table"}).status_code == 400
+    assert client.get(reverse("customers:list"), {"cursor": "garbage"}).status_code == 400
+
+
+def test_list_load_more_returns_rows_only_for_htmx(world, client_for):
+    from guanxi.testing.factories import make_customer
+
+    for i in range(55):
+        make_customer(world.owner, name=f"批量客户{i}")
+    client = client_for(world.owner)
+    first = client.get(reverse("customers:list"), {"sort": "name"})
+    body = first.content.decode()
+    assert 'id="load-more"' in body
+    cursor = first.context["page"].next_cursor
+    more = client.get(reverse("customers:list"), {"sort": "name", "cursor": cursor}, headers={"HX-Request": "true"})
+    assert more.status_code == 200
+    assert "<html" not in more.content.decode() and "<tr>" in more.content.decode()
