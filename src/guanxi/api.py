@@ -5,7 +5,7 @@ from __future__ import annotations
 from ninja import NinjaAPI
 
 from guanxi.accounts.api import router as accounts_router
-from guanxi.core.api import ActiveSessionAuth, BearerTokenAuth, install_error_handlers
+from guanxi.core.api import ActiveSessionAuth, BearerTokenAuth, StrictJSONParser, install_error_handlers
 from guanxi.customers.api import router as customers_router
 from guanxi.engagement.api import router as engagement_router
 from guanxi.sales.api import router as sales_router
@@ -25,6 +25,7 @@ api = NinjaAPI(
     urls_namespace="api",
     docs_url="/docs",
     openapi_url="/openapi.json",
+    parser=StrictJSONParser(),
 )
 install_error_handlers(api)
 api.add_router("", accounts_router)

@@ -9,6 +9,7 @@ from typing import Any
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from guanxi.accounts import services
@@ -73,7 +74,7 @@ def user_create(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "accounts/form.html",
-        {"form": form, "title": "新建用户"},
+        {"form": form, "title": _("新建用户")},
         status=400 if request.method == "POST" else 200,
     )
 
@@ -116,7 +117,7 @@ def user_edit(request: HttpRequest, user_id: int) -> HttpResponse:
     return render(
         request,
         "accounts/form.html",
-        {"form": form, "title": f"编辑用户 {target.username}"},
+        {"form": form, "title": _("编辑用户 %(name)s") % {"name": target.username}},
         status=400 if request.method == "POST" else 200,
     )
 
@@ -142,7 +143,7 @@ def team_create(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "accounts/form.html",
-        {"form": form, "title": "新建团队"},
+        {"form": form, "title": _("新建团队")},
         status=400 if request.method == "POST" else 200,
     )
 
@@ -175,7 +176,7 @@ def team_edit(request: HttpRequest, team_id: int) -> HttpResponse:
     return render(
         request,
         "accounts/form.html",
-        {"form": form, "title": f"编辑团队 {team.name}"},
+        {"form": form, "title": _("编辑团队 %(name)s") % {"name": team.name}},
         status=400 if request.method == "POST" else 200,
     )
 

@@ -73,3 +73,9 @@ class AuditEvent(models.Model):
     @property
     def changed_fields(self) -> list[str]:
         return [name for name in self.changes or {} if not name.startswith("_")]
+
+    @property
+    def changed_field_labels(self) -> list[str]:
+        from guanxi.audit.selectors import field_label
+
+        return [field_label(self.object_type, name) for name in self.changed_fields]

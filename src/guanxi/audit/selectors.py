@@ -6,7 +6,63 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from guanxi.audit.models import AuditEvent
+from functools import lru_cache
+
+from django.apps import apps
+from django.core.exceptions import FieldDoesNotExist
+from django.db.models import Model
+from django.utils.translation import gettext_lazy as _
+
+from guanxi.audit.models import AuditEvent, Source
+
+
+@lru_cache(maxsize=1)
+def _models_by_name() -> dict[str, type[Model]]:
+    return {m._meta.model_name or "": m for m in apps.get_models() if m._meta.app_label in GUANXI_APPS}
+
+
+GUANXI_APPS = {"accounts", "customers", "engagement", "sales"}
+
+
+def _field(object_type: str, name: str) -> Any:
+    model = _models_by_name().get(object_type)
+    if model is None:
+        return None
+    try:
+        return model._meta.get_field(name)
+    except FieldDoesNotExist:
+        return None
+
+
+def field_label(object_type: str, name: str) -> str:
+    """The field's verbose name in the active language (phones/emails/tags are not model fields)."""
+    extra = {
+        "phones": _("电话"),
+        "emails": _("邮箱"),
+        "tags": _("标签"),
+        "contacts": _("联系人"),
+        "lines": _("订单明细"),
+        "shared_with": _("共享"),
+    }
+    if name in extra:
+        return str(extra[name])
+    field = _field(object_type, name)
+    return str(getattr(field, "verbose_name", name)) if field is not None else name
+
+
+def display_value(object_type: str, name: str, value: Any) -> Any:
+    """A stored value as a person reads it: choice labels instead of codes, related objects by name."""
+    if isinstance(value, dict) and "repr" in value:
+        return value["repr"]
+    if isinstance(value, bool):
+        return str(_("是") if value else _("否"))
+    field = _field(object_type, name)
+    choices = dict(getattr(field, "flatchoices", None) or [])
+    if value in choices:
+        return str(choices[value])
+    if isinstance(value, list):
+        return "、".join(str(v) for v in value)
+    return value
 
 
 @dataclass(frozen=True)
@@ -18,6 +74,23 @@ class FieldChange:
     field: str
     before: Any
     after: Any
+    object_type: str = ""
+
+    @property
+    def label(self) -> str:
+        return field_label(self.object_type, self.field)
+
+    @property
+    def source_label(self) -> str:
+        return str(Source(self.source).label) if self.source in Source.values else self.source
+
+    @property
+    def before_display(self) -> Any:
+        return display_value(self.object_type, self.field, self.before)
+
+    @property
+    def after_display(self) -> Any:
+        return display_value(self.object_type, self.field, self.after)
 
 
 def field_history(
@@ -44,6 +117,7 @@ def field_history(
                     name,
                     before,
                     after,
+                    object_type,
                 )
             )
     return changes

@@ -2,17 +2,73 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.datastructures import MultiValueDict
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
+from ninja.parser import Parser
 from ninja.security import HttpBearer, SessionAuth
 
 from guanxi.accounts.models import User
 from guanxi.accounts.selectors import user_for_token
-from guanxi.core.errors import GuanxiError
+from guanxi.core.errors import GuanxiError, ValidationFailed
+
+# Both databases store ids (and any integer) in signed 64 bits; a larger number would crash the
+# query (SQLite: OverflowError) instead of simply matching nothing.
+_INT_MAX = 2**63 - 1
+
+
+def _parse_int(text: str) -> int:
+    number = int(text)
+    if not -_INT_MAX <= number <= _INT_MAX:
+        raise ValidationFailed("数字超出范围", "number out of range", code="number_out_of_range")
+    return number
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValidationFailed(f"无效的 JSON 值：{name}", f"invalid JSON value: {name}", code="invalid_json")
+
+
+def _reject_nul(value: Any) -> None:
+    """PostgreSQL text cannot hold NUL; Django's forms refuse it too (ProhibitNullCharactersValidator)."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise ValidationFailed(
+                "不能包含空字符 (NUL)", "text may not contain NUL characters", code="nul_character"
+            )
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _reject_nul(key)
+            _reject_nul(item)
+    elif isinstance(value, list):
+        for item in value:
+            _reject_nul(item)
+
+
+class StrictJSONParser(Parser):
+    """Refuses, with a 400 in the error shape, input the database cannot take: NUL characters, integers
+    beyond 64 bits, NaN/Infinity (not JSON), and a body that is not JSON at all."""
+
+    def parse_body(self, request: HttpRequest) -> dict[str, Any]:
+        try:
+            data = json.loads(request.body, parse_int=_parse_int, parse_constant=_reject_constant)
+        except ValueError:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+            raise ValidationFailed(
+                "请求体不是有效的 JSON", "request body is not valid JSON", code="invalid_json"
+            ) from None
+        _reject_nul(data)
+        return data  # type: ignore[no-any-return]
+
+    def parse_querydict(
+        self, data: MultiValueDict[str, Any], list_fields: list[str], request: HttpRequest
+    ) -> dict[str, Any]:
+        result = super().parse_querydict(data, list_fields, request)
+        _reject_nul(result)
+        return result
 
 
 class BearerTokenAuth(HttpBearer):
@@ -106,6 +162,8 @@ def install_error_handlers(api: NinjaAPI) -> None:
 
     @api.exception_handler(HttpError)
     def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+        if isinstance(exc.__cause__, GuanxiError):  # ninja wraps the body parser's errors
+            return guanxi_error(request, exc.__cause__)
         code = {401: "unauthenticated", 403: "forbidden", 405: "method_not_allowed", 429: "throttled"}.get(
             exc.status_code, "http_error"
         )

@@ -15,7 +15,7 @@ from guanxi.customers.services import CONTACT_FIELDS, CUSTOMER_FIELDS
 
 class CustomerForm(forms.ModelForm[Customer]):
     tags = forms.CharField(
-        label=_("标签"), required=False, max_length=600, help_text=_("用逗号分隔 / comma separated")
+        label=_("标签"), required=False, max_length=600, help_text=_("用逗号分隔")
     )
     owner = forms.ModelChoiceField(label=_("负责人"), queryset=User.objects.none(), required=False)
 
@@ -50,7 +50,7 @@ class CustomerForm(forms.ModelForm[Customer]):
 
 class ContactForm(forms.ModelForm[Contact]):
     phones = forms.CharField(
-        label=_("电话"), required=False, max_length=600, help_text=_("多个号码用逗号分隔 / comma separated")
+        label=_("电话"), required=False, max_length=600, help_text=_("多个号码用逗号分隔")
     )
     emails = forms.CharField(label=_("邮箱"), required=False, max_length=600)
 

@@ -156,11 +156,10 @@ def customer_history(request: HtmxHttpRequest, customer_id: int) -> HttpResponse
     customer = selectors.customer_get_for_user(user=user, customer_id=customer_id)
     field = request.GET.get("field", "")[:60]
     changes = field_history(object_type="customer", object_id=customer.pk, field=field or None)
-    labels = {f.name: f.verbose_name for f in Customer._meta.get_fields() if hasattr(f, "verbose_name")}
     return render(
         request,
         "customers/history.html",
-        {"customer": customer, "subject": customer, "changes": changes, "field": field, "labels": labels},
+        {"customer": customer, "subject": customer, "changes": changes, "field": field},
     )
 
 
@@ -260,7 +259,6 @@ def contact_history(request: HtmxHttpRequest, contact_id: int) -> HttpResponse:
     contact = selectors.contact_get_for_user(user=user, contact_id=contact_id)
     field = request.GET.get("field", "")[:60]
     changes = field_history(object_type="contact", object_id=contact.pk, field=field or None)
-    labels = {f.name: f.verbose_name for f in contact._meta.get_fields() if hasattr(f, "verbose_name")}
     return render(
         request,
         "customers/history.html",
@@ -269,7 +267,6 @@ def contact_history(request: HtmxHttpRequest, contact_id: int) -> HttpResponse:
             "subject": contact,
             "changes": changes,
             "field": field,
-            "labels": labels,
         },
     )
 
