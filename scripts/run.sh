@@ -26,6 +26,7 @@ cat <<MSG
     manager   manager of both teams / 销售经理
     wang      salesperson, team East / 华东组销售
     li        salesperson, team North / 华北组销售
+    zhang, liu  more salespeople (East, North)
 
 MSG
 $GX serve --host "$HOST" --port "$PORT"

@@ -93,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if command == "migrate":
         execute_from_command_line(["guanxi", "migrate", "--no-input", *rest])
-        execute_from_command_line(["guanxi", "createcachetable"])
+        execute_from_command_line(["guanxi", "createcachetable", "-v", "0"])
         return 0
     if command == "manage":
         execute_from_command_line(["guanxi", *rest])
