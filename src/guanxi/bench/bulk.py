@@ -135,7 +135,8 @@ class TableSpec:
             default = f.get_default()
             if default is None and not f.null:
                 raise BenchError(
-                    f"{self.table}.{f.column} is NOT NULL without a default: teach guanxi.bench.bulk to fill it"
+                    f"{self.table}.{f.column} is NOT NULL without a default:"
+                    " teach guanxi.bench.bulk to fill it"
                 )
             tail_columns.append(f.column)
             tail_values.append(f.get_db_prep_save(default, connection))
@@ -159,49 +160,125 @@ def table_specs() -> dict[str, TableSpec]:
         "customer": TableSpec(
             Customer,
             [
-                "id", "kind", "name", "short_name", "business_scope", "industry", "province", "city",
-                "district", "address", "latitude", "longitude", "size", "phone", "email", "website",
-                "financial_notes", "credit_rating", "lead_source", "relationship_type", "status",
-                "founded_on", "notes", "owner", "team", "created_at", "updated_at",
-                "last_interaction_at", "last_order_at", "order_count", "revenue_total", "search_doc",
+                "id",
+                "kind",
+                "name",
+                "short_name",
+                "business_scope",
+                "industry",
+                "province",
+                "city",
+                "district",
+                "address",
+                "latitude",
+                "longitude",
+                "size",
+                "phone",
+                "email",
+                "website",
+                "financial_notes",
+                "credit_rating",
+                "lead_source",
+                "relationship_type",
+                "status",
+                "founded_on",
+                "notes",
+                "owner",
+                "team",
+                "created_at",
+                "updated_at",
+                "last_interaction_at",
+                "last_order_at",
+                "order_count",
+                "revenue_total",
+                "search_doc",
                 "sort_key",
             ],
-        ),  # fmt: skip
+        ),
         "customer_tag": TableSpec(_m2m(Customer, "tags"), ["id", "customer", "tag"]),
         "share": TableSpec(CustomerShare, ["id", "customer", "user", "team", "created_by", "created_at"]),
         "contact": TableSpec(
             Contact,
             [
-                "id", "customer", "name", "gender", "title", "department", "wechat_id", "birthday",
-                "birthday_is_lunar", "birthday_lunar_leap_month", "background", "hobbies", "preferences",
-                "personality", "communication_style", "home_location", "work_location", "notes", "is_key",
-                "created_at", "updated_at", "search_doc", "sort_key",
+                "id",
+                "customer",
+                "name",
+                "gender",
+                "title",
+                "department",
+                "wechat_id",
+                "birthday",
+                "birthday_is_lunar",
+                "birthday_lunar_leap_month",
+                "background",
+                "hobbies",
+                "preferences",
+                "personality",
+                "communication_style",
+                "home_location",
+                "work_location",
+                "notes",
+                "is_key",
+                "created_at",
+                "updated_at",
+                "search_doc",
+                "sort_key",
             ],
-        ),  # fmt: skip
+        ),
         "contact_point": TableSpec(
             ContactPoint, ["id", "contact", "kind", "raw", "value", "label", "is_ambiguous", "position"]
         ),
         "interaction": TableSpec(
             Interaction,
             [
-                "id", "customer", "channel", "direction", "occurred_at", "duration_minutes", "summary",
-                "outcome", "next_step", "next_step_due", "created_by", "created_at", "updated_at",
+                "id",
+                "customer",
+                "channel",
+                "direction",
+                "occurred_at",
+                "duration_minutes",
+                "summary",
+                "outcome",
+                "next_step",
+                "next_step_due",
+                "created_by",
+                "created_at",
+                "updated_at",
                 "search_doc",
             ],
-        ),  # fmt: skip
+        ),
         "participant": TableSpec(_m2m(Interaction, "participants"), ["id", "interaction", "user"]),
         "interaction_contact": TableSpec(_m2m(Interaction, "contacts"), ["id", "interaction", "contact"]),
         "order": TableSpec(
-            Order, ["id", "customer", "number", "ordered_on", "status", "amount", "notes", "created_by", "created_at"]
+            Order,
+            [
+                "id",
+                "customer",
+                "number",
+                "ordered_on",
+                "status",
+                "amount",
+                "notes",
+                "created_by",
+                "created_at",
+            ],
         ),
         "order_line": TableSpec(OrderLine, ["id", "order", "product", "quantity", "unit_price", "amount"]),
         "audit": TableSpec(
             AuditEvent,
             [
-                "id", "created_at", "actor", "source", "action", "object_type", "object_id", "object_repr",
-                "customer", "changes",
+                "id",
+                "created_at",
+                "actor",
+                "source",
+                "action",
+                "object_type",
+                "object_id",
+                "object_repr",
+                "customer",
+                "changes",
             ],
-        ),  # fmt: skip
+        ),
     }
 
 
@@ -250,7 +327,8 @@ class SqliteWriter:
         raw.execute("PRAGMA cache_size=-1000000")
         raw.execute("PRAGMA temp_store=MEMORY")
         self.indexes = raw.execute(
-            f"SELECT name, sql FROM sqlite_master WHERE type='index' AND sql IS NOT NULL AND tbl_name IN ({marks})",
+            "SELECT name, sql FROM sqlite_master WHERE type='index' AND sql IS NOT NULL"
+            f" AND tbl_name IN ({marks})",
             tables,
         ).fetchall()
         self.fts_tables = [
@@ -264,7 +342,8 @@ class SqliteWriter:
             raw.execute(f'DROP INDEX "{name}"')
         if self.fts == "rebuild":
             self.triggers = raw.execute(
-                f"SELECT name, sql FROM sqlite_master WHERE type='trigger' AND name LIKE '%\\_fts\\_ai' ESCAPE '\\'"
+                "SELECT name, sql FROM sqlite_master WHERE type='trigger'"
+                " AND name LIKE '%\\_fts\\_ai' ESCAPE '\\'"
                 f" AND tbl_name IN ({marks})",
                 tables,
             ).fetchall()
@@ -552,9 +631,7 @@ def create_base_objects(scale: Scale, rng: random.Random) -> BaseObjects:
             for i in range(1, scale.salespeople + 1)
         ]
     )
-    sales = list(
-        User.objects.filter(role=Role.SALESPERSON).order_by("username").values_list("id", "team_id")
-    )
+    sales = list(User.objects.filter(role=Role.SALESPERSON).order_by("username").values_list("id", "team_id"))
     Product.objects.bulk_create(
         [
             Product(code=code, name=name, category=category, unit=unit, price=price)
@@ -562,7 +639,8 @@ def create_base_objects(scale: Scale, rng: random.Random) -> BaseObjects:
         ]
     )
     products = [
-        (pk, round(float(price) * 100)) for pk, price in Product.objects.order_by("code").values_list("id", "price")
+        (pk, round(float(price) * 100))
+        for pk, price in Product.objects.order_by("code").values_list("id", "price")
     ]
     Tag.objects.bulk_create([Tag(name=n) for n in vocab.TAGS])
     tag_ids = list(Tag.objects.filter(name__in=vocab.TAGS).order_by("name").values_list("id", flat=True))
@@ -605,7 +683,7 @@ class BulkGenerator:
         seed: int = 2026,
         chunk: int = 5000,
         today: dt.date | None = None,
-        verify_every: int = 2000,
+        verify_every: int = 500,
         log: Callable[[str], None] = print,
     ) -> None:
         self.scale = scale
@@ -627,6 +705,18 @@ class BulkGenerator:
         self._numbers: dict[int, int] = {}
         self._landlines: dict[str, list[tuple[str, str, str, bool]]] = {}
         self.ids = dict.fromkeys(self.specs, 0)
+        self._order_days: dict[int, tuple[str, str, str]] = {}
+        self.notes = [
+            (
+                channel,
+                summary,
+                outcome,
+                step,
+                self.docs.note(summary, outcome, step),
+                60 if channel == "visit" else None,
+            )
+            for channel, (summary, outcome, step) in NOTES
+        ]
 
     # -- formatting helpers --
 
@@ -651,12 +741,25 @@ class BulkGenerator:
         if pool is None:
             rng = random.Random(f"{self.seed}-{city.name}")
             pool = []
-            for _ in range(200):
+            for _ in range(min(200, 20 + self.scale.customers // 500)):
                 raw = fake.landline(rng, city)
                 p = normalise_phone(raw)
                 pool.append((raw, p.value, p.label, p.ambiguous))
             self._landlines[city.name] = pool
         return pool[self.rng.randrange(len(pool))]
+
+    def order_day(self, days_ago: int) -> tuple[str, str, str]:
+        """Order-number prefix, date and creation time of an order placed ``days_ago`` days ago."""
+        cached = self._order_days.get(days_ago)
+        if cached is None:
+            day = self.today - dt.timedelta(days=days_ago)
+            cached = (
+                f"SO{day:%Y%m%d}-",
+                day.isoformat(),
+                self.ts(self.midnight - days_ago * DAY + 10 * 3600),
+            )
+            self._order_days[days_ago] = cached
+        return cached
 
     def next_id(self, table: str) -> int:
         self.ids[table] += 1
@@ -702,7 +805,7 @@ class BulkGenerator:
         self.stats.total_seconds = time.perf_counter() - started
         return self.stats
 
-    def _chunk(self, start: int, end: int) -> dict[str, list[tuple[Any, ...]]]:  # noqa: C901 - one pass, kept together for speed
+    def _chunk(self, start: int, end: int) -> dict[str, list[tuple[Any, ...]]]:
         rng = self.rng
         rand = rng.random
         randrange = rng.randrange
@@ -716,6 +819,15 @@ class BulkGenerator:
         contacts_out, points_out = out["contact"], out["contact_point"]
         inter_out, part_out, ic_out = out["interaction"], out["participant"], out["interaction_contact"]
         orders_out, lines_out, audit_out = out["order"], out["order_line"], out["audit"]
+        ids = self.ids
+        iid, pid, icid = ids["interaction"], ids["participant"], ids["interaction_contact"]
+        oid, lid = ids["order"], ids["order_line"]
+        notes, n_notes = self.notes, len(self.notes)
+        products, n_products = base.product_prices, len(base.product_prices)
+        numbers = self._numbers
+        date = self.date
+        lognormvariate = rng.lognormvariate
+        work_start = self.midnight + 8 * 3600
 
         # 1. customer attributes and weights
         people = []
@@ -780,9 +892,17 @@ class BulkGenerator:
             doc = _join(tokens)
             if verify and cid % verify == 0:
                 self._verify_customer(
-                    doc, skey, name=name, short_name=short, kind="person" if person else "company",
-                    phone=phone, email=email, province=city.province, city=city.name, district=district,
-                )  # fmt: skip
+                    doc,
+                    skey,
+                    name=name,
+                    short_name=short,
+                    kind="person" if person else "company",
+                    phone=phone,
+                    email=email,
+                    province=city.province,
+                    city=city.name,
+                    district=district,
+                )
 
             for ci, (cname, cgender, domain, _t, preset_phone) in enumerate(contact_specs):
                 contact_id = self.next_id("contact")
@@ -798,7 +918,9 @@ class BulkGenerator:
                 if rand() < 0.7:
                     year = 1962 + randrange(35)
                     if rand() < 0.2:
-                        birthday, lunar = f"{year}-{1 + randrange(12):02d}-{1 + randrange(29):02d}", True
+                        month = 1 + randrange(12)  # lunar month/day; day 29 exists in every lunar month
+                        day = 1 + randrange(28 if month == 2 else 29)  # and must be a valid date too
+                        birthday, lunar = f"{year}-{month:02d}-{day:02d}", True
                     else:
                         birthday = (dt.date(year, 1, 1) + dt.timedelta(days=randrange(365))).isoformat()
                 points = []
@@ -822,44 +944,78 @@ class BulkGenerator:
                     self._verify_contact(cdoc, cname, wechat, title, department, points, emails)
                 contacts_out.append(
                     (
-                        contact_id, cid, cname, cgender, title, department, wechat, birthday, lunar, False,
-                        "", vocab.HOBBIES[randrange(len(vocab.HOBBIES))] if rand() < 0.6 else "",
+                        contact_id,
+                        cid,
+                        cname,
+                        cgender,
+                        title,
+                        department,
+                        wechat,
+                        birthday,
+                        lunar,
+                        False,
+                        "",
+                        vocab.HOBBIES[randrange(len(vocab.HOBBIES))] if rand() < 0.6 else "",
                         vocab.PREFERENCES[randrange(len(vocab.PREFERENCES))] if rand() < 0.4 else "",
                         vocab.PERSONALITIES[randrange(len(vocab.PERSONALITIES))] if rand() < 0.5 else "",
-                        "", "", "", "", is_key, created, created, cdoc, docs.person_sort_key(cname),
+                        "",
+                        "",
+                        "",
+                        "",
+                        is_key,
+                        created,
+                        created,
+                        cdoc,
+                        docs.person_sort_key(cname),
                     )
-                )  # fmt: skip
+                )
                 for pos, (raw, value, label, amb) in enumerate(points):
-                    points_out.append((self.next_id("contact_point"), contact_id, "phone", raw, value, label, amb, pos))
+                    points_out.append(
+                        (self.next_id("contact_point"), contact_id, "phone", raw, value, label, amb, pos)
+                    )
                 for j, e in enumerate(emails, start=len(points)):
-                    points_out.append((self.next_id("contact_point"), contact_id, "email", e, e.lower(), "", False, j))
+                    points_out.append(
+                        (self.next_id("contact_point"), contact_id, "email", e, e.lower(), "", False, j)
+                    )
 
-            # 3. interactions
+            # 3. interactions (hot loop: local counters, int(rand() * n) instead of randrange)
             last_interaction = None
             count = n_inter[k]
             if count:
                 first, span, skew = INTERACTION_WINDOW[status]
                 latest = 0
+                n_contacts = len(contact_ids)
                 for _ in range(count):
-                    days = first + int(span * (rand() ** skew))
-                    epoch = self.midnight - days * DAY + 8 * 3600 + randrange(11 * 3600)
-                    latest = max(latest, epoch)
-                    channel, (summary, outcome, next_step) = NOTES[randrange(len(NOTES))]
-                    iid = self.next_id("interaction")
+                    days = first + int(span * rand() ** skew)
+                    epoch = work_start - days * DAY + int(rand() * 39_600)  # 08:00–19:00 local
+                    if epoch > latest:
+                        latest = epoch
+                    channel, summary, outcome, next_step, note_doc, duration = notes[int(rand() * n_notes)]
+                    iid += 1
                     when = ts(epoch)
                     inter_out.append(
                         (
-                            iid, cid, channel, "in" if rand() < 0.25 else "out", when,
-                            60 if channel == "visit" else None, summary, outcome, next_step,
-                            self.date(max(0, days - 7)) if next_step else None, owner_id, when, when,
-                            docs.note(summary, outcome, next_step),
+                            iid,
+                            cid,
+                            channel,
+                            "in" if rand() < 0.25 else "out",
+                            when,
+                            duration,
+                            summary,
+                            outcome,
+                            next_step,
+                            date(days - 7 if days > 7 else 0) if next_step else None,
+                            owner_id,
+                            when,
+                            when,
+                            note_doc,
                         )
-                    )  # fmt: skip
-                    part_out.append((self.next_id("participant"), iid, owner_id))
-                    if contact_ids and rand() < 0.6:
-                        ic_out.append(
-                            (self.next_id("interaction_contact"), iid, contact_ids[randrange(len(contact_ids))])
-                        )
+                    )
+                    pid += 1
+                    part_out.append((pid, iid, owner_id))
+                    if n_contacts and rand() < 0.6:
+                        icid += 1
+                        ic_out.append((icid, iid, contact_ids[int(rand() * n_contacts)]))
                 last_interaction = ts(latest)
 
             # 4. orders (revenue ∝ weight: more orders and bigger orders for heavier customers)
@@ -868,33 +1024,28 @@ class BulkGenerator:
             count = n_orders[k]
             if count:
                 first, span = ORDER_WINDOW.get(status, (1, 364))
-                size_factor = math.sqrt(weight) * (2.0 if relationship == "channel" else 1.0)
-                products = base.product_prices
+                size_factor = 6000.0 * math.sqrt(weight) * (2.0 if relationship == "channel" else 1.0)
                 for _ in range(count):
-                    days = first + randrange(span)
+                    days = first + int(rand() * span)
                     order_status = ORDER_STATUS(rng)
-                    oid = self.next_id("order")
-                    target = 6000.0 * size_factor * rng.lognormvariate(0, 0.5)
+                    oid += 1
+                    target = size_factor * lognormvariate(0, 0.5)
                     lines = LINES(rng)
                     amount = 0
                     for _ in range(lines):
-                        product_id, price = products[randrange(len(products))]
+                        product_id, price = products[int(rand() * n_products)]
                         unit = price if rand() < 0.7 else price * 9 // 10
                         qty = max(1, min(5000, round(target / lines / unit * 100)))
                         line_amount = qty * unit
                         amount += line_amount
-                        lines_out.append(
-                            (self.next_id("order_line"), oid, product_id, str(qty), _money(unit), _money(line_amount))
-                        )
-                    day = self.today - dt.timedelta(days=days)
-                    seq = self._numbers.get(days, 0) + 1
-                    self._numbers[days] = seq
+                        lid += 1
+                        lines_out.append((lid, oid, product_id, str(qty), _money(unit), _money(line_amount)))
+                    prefix, on, at = self.order_day(days)
+                    seq = numbers.get(days, 0) + 1
+                    numbers[days] = seq
                     orders_out.append(
-                        (
-                            oid, cid, f"SO{day:%Y%m%d}-{seq:04d}", self.date(days), order_status, _money(amount),
-                            "", owner_id, ts(self.midnight - days * DAY + 10 * 3600),
-                        )
-                    )  # fmt: skip
+                        (oid, cid, f"{prefix}{seq:04d}", on, order_status, _money(amount), "", owner_id, at)
+                    )
                     if order_status != "cancelled":
                         revenue += amount
                         order_count += 1
@@ -907,15 +1058,43 @@ class BulkGenerator:
             road = vocab.ROADS[randrange(len(vocab.ROADS))]
             customers_out.append(
                 (
-                    cid, "person" if person else "company", name, short, scope, industry, city.province,
-                    city.name, district, f"{city.name}市{district}{road}{1 + randrange(998)}号", lat, lon,
-                    size, phone, email, website, finance, credit, LEAD_SOURCE(rng), relationship, status,
-                    None if person else f"{1988 + randrange(35)}-{1 + randrange(12):02d}-{1 + randrange(28):02d}",
-                    "", owner_id, team_id, created, created, last_interaction,
-                    None if last_order_days is None else self.date(last_order_days), order_count,
-                    _money(revenue), doc, skey,
+                    cid,
+                    "person" if person else "company",
+                    name,
+                    short,
+                    scope,
+                    industry,
+                    city.province,
+                    city.name,
+                    district,
+                    f"{city.name}市{district}{road}{1 + randrange(998)}号",
+                    lat,
+                    lon,
+                    size,
+                    phone,
+                    email,
+                    website,
+                    finance,
+                    credit,
+                    LEAD_SOURCE(rng),
+                    relationship,
+                    status,
+                    None
+                    if person
+                    else f"{1988 + randrange(35)}-{1 + randrange(12):02d}-{1 + randrange(28):02d}",
+                    "",
+                    owner_id,
+                    team_id,
+                    created,
+                    created,
+                    last_interaction,
+                    None if last_order_days is None else self.date(last_order_days),
+                    order_count,
+                    _money(revenue),
+                    doc,
+                    skey,
                 )
-            )  # fmt: skip
+            )
             if rand() < 0.35:
                 for tag_id in rng.sample(base.tag_ids, 1 + (rand() < 0.3)):
                     tags_out.append((self.next_id("customer_tag"), cid, tag_id))
@@ -928,10 +1107,20 @@ class BulkGenerator:
                 shares_out.append((self.next_id("share"), cid, None, team_id, owner_id, created))
             audit_out.append(
                 (
-                    self.next_id("audit"), created, owner_id, "import", "customer.create", "customer", cid,
-                    name[:200], cid, json.dumps({"name": [None, name]}, ensure_ascii=False),
+                    self.next_id("audit"),
+                    created,
+                    owner_id,
+                    "import",
+                    "customer.create",
+                    "customer",
+                    cid,
+                    name[:200],
+                    cid,
+                    json.dumps({"name": [None, name]}, ensure_ascii=False),
                 )
-            )  # fmt: skip
+            )
+        ids["interaction"], ids["participant"], ids["interaction_contact"] = iid, pid, icid
+        ids["order"], ids["order_line"] = oid, lid
         return out
 
     # -- verification against the services' own functions --
@@ -949,7 +1138,9 @@ class BulkGenerator:
         customer = Customer(**fields)
         self._mismatch(f"customer {fields['name']}", doc, customer_search_doc(customer))
         self._mismatch(
-            f"customer sort key {fields['name']}", skey, sort_key(fields["name"], person=fields["kind"] == "person")
+            f"customer sort key {fields['name']}",
+            skey,
+            sort_key(fields["name"], person=fields["kind"] == "person"),
         )
 
     def _verify_contact(
@@ -965,7 +1156,9 @@ class BulkGenerator:
         from guanxi.customers.services import contact_search_doc
 
         contact = Contact(name=name, wechat_id=wechat, title=title, department=department)
-        objs = [ContactPoint(kind="phone", raw=r, value=v, label=lbl, is_ambiguous=a) for r, v, lbl, a in points]
+        objs = [
+            ContactPoint(kind="phone", raw=r, value=v, label=lbl, is_ambiguous=a) for r, v, lbl, a in points
+        ]
         objs += [ContactPoint(kind="email", raw=e, value=e.lower()) for e in emails]
         self._mismatch(f"contact {name}", doc, contact_search_doc(contact, objs))
 

@@ -84,6 +84,7 @@ def customer_detail(request: HtmxHttpRequest, customer_id: int) -> HttpResponse:
             "customer": customer,
             "contacts": contacts,
             "timeline": customer_timeline(customer, limit=50),
+            "recent_orders": customer.orders.order_by("-ordered_on", "-id")[:10],
             "log_form": InteractionForm(customer=customer, contacts=contacts),
             "shares": customer.shares.select_related("user", "team"),
             "share_users": User.objects.filter(is_active=True)

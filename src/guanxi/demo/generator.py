@@ -152,7 +152,9 @@ class DemoSummary:
 # --- Plan ---------------------------------------------------------------------------------------
 
 
-def _at(rng: random.Random, today: dt.date, days_ago: int, tz: dt.tzinfo, evening: bool = False) -> dt.datetime:
+def _at(
+    rng: random.Random, today: dt.date, days_ago: int, tz: dt.tzinfo, evening: bool = False
+) -> dt.datetime:
     hour = rng.randint(19, 21) if evening else rng.randint(8, 18)
     day = today - dt.timedelta(days=max(1, days_ago))
     return dt.datetime.combine(day, dt.time(hour, rng.randrange(60)), tzinfo=tz)
@@ -186,7 +188,8 @@ def _contact(
         year = rng.randint(1962, 1996)
         if rng.random() < 0.27:
             # Lunar birthday (农历): the field holds the lunar month/day; day ≤ 29 exists in every month.
-            fields["birthday"] = dt.date(year, rng.randint(1, 12), rng.randint(1, 29))
+            month = rng.randint(1, 12)
+            fields["birthday"] = dt.date(year, month, rng.randint(1, 28 if month == 2 else 29))
             fields["birthday_is_lunar"] = True
         else:
             fields["birthday"] = dt.date(year, 1, 1) + dt.timedelta(days=rng.randrange(365))
@@ -258,7 +261,12 @@ def _interactions(
 
 
 def _orders(
-    rng: random.Random, today: dt.date, status: str, weight: float, relationship: str, products: list[dict[str, Any]]
+    rng: random.Random,
+    today: dt.date,
+    status: str,
+    weight: float,
+    relationship: str,
+    products: list[dict[str, Any]],
 ) -> list[OrderPlan]:
     if status == "active":
         count, span = max(1, min(24, int(1 + 1.5 * math.sqrt(weight)))), (1, 365)
@@ -378,9 +386,7 @@ def _customer(
     else:
         count = CONTACT_COUNT(rng) + (1 if weight > 10 else 0)
         plan.contacts = [_contact(rng, fields, city, domain, i) for i in range(count)]
-    plan.interactions = _interactions(
-        rng, today, tz, status, weight, len(plan.contacts), fields["kind"]
-    )
+    plan.interactions = _interactions(rng, today, tz, status, weight, len(plan.contacts), fields["kind"])
     plan.orders = _orders(rng, today, status, weight, fields["relationship_type"], products)
     return plan
 
@@ -426,9 +432,7 @@ def apply_plan(plan: DemoPlan) -> DemoSummary:
     for username, _display, _role, team in USERS:
         if team:
             users[username] = user_update(actor=admin, source=cli, user=users[username], team=teams[team])
-    products: list[Product] = [
-        product_create(actor=admin, source=cli, **p) for p in plan.products
-    ]
+    products: list[Product] = [product_create(actor=admin, source=cli, **p) for p in plan.products]
 
     contacts_n = interactions_n = orders_n = 0
     for cp in plan.customers:
@@ -438,7 +442,12 @@ def apply_plan(plan: DemoPlan) -> DemoSummary:
         for ct in cp.contacts:
             contacts.append(
                 contact_create(
-                    actor=owner, source=cli, customer=customer, phones=ct.phones, emails=ct.emails, **ct.fields
+                    actor=owner,
+                    source=cli,
+                    customer=customer,
+                    phones=ct.phones,
+                    emails=ct.emails,
+                    **ct.fields,
                 )
             )
         contacts_n += len(contacts)

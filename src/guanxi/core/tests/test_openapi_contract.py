@@ -148,7 +148,12 @@ def test_every_operation_answers_as_documented(world, api_for):
     assert created["latitude"] == "22.500000"
     c.call("get", "/customers", params={"limit": 1})
     c.call("get", "/customers/{customer_id}", customer_id=customer_id)
-    c.call("patch", "/customers/{customer_id}", {"city": "东莞", "founded_on": "1987-09-15"}, customer_id=customer_id)
+    c.call(
+        "patch",
+        "/customers/{customer_id}",
+        {"city": "东莞", "founded_on": "1987-09-15"},
+        customer_id=customer_id,
+    )
     c.call("get", "/customers/{customer_id}/history", customer_id=customer_id)
     share = c.call(
         "post", "/customers/{customer_id}/shares", {"team_id": world.east.pk}, customer_id=customer_id

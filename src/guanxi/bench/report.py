@@ -1,0 +1,282 @@
+"""BENCHMARKS.md from the results of the per-database runs."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+from guanxi.bench.measure import TARGET_MS
+
+# Where the targets apply: (engine, scale).
+TARGET_RUNS = (("sqlite", "medium"), ("postgresql", "large"))
+ENGINE_NAMES = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
+TABLE_NAMES = {
+    "customer": "customers",
+    "customer_tag": "customer tags",
+    "share": "customer shares",
+    "contact": "contacts",
+    "contact_point": "contact phones/e-mails",
+    "interaction": "interactions",
+    "participant": "interaction participants",
+    "interaction_contact": "interaction contacts",
+    "order": "orders",
+    "order_line": "order lines",
+    "audit": "audit events",
+}
+
+
+def _ms(value: float | None, digits: int = 1) -> str:
+    return "–" if value is None else f"{value:.{digits}f}"
+
+
+def _rate(rows: int, seconds: float) -> str:
+    return f"{rows / seconds:,.0f}" if seconds else "–"
+
+
+def _title(result: dict[str, Any]) -> str:
+    return f"{ENGINE_NAMES.get(result['engine'], result['engine'])}, {result['scale']}"
+
+
+def _pages(result: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {p["key"]: p for p in result.get("pages", [])}
+
+
+def target_rows(results: list[dict[str, Any]]) -> list[str]:
+    lines = [
+        "| Page | Engine, scale | median (ms) | p95 (ms) | target p95 | result |",
+        "|---|---|---:|---:|---:|---|",
+    ]
+    by_run = {(r["engine"], r["scale"]): r for r in results if "error" not in r}
+    for engine, scale in TARGET_RUNS:
+        result = by_run.get((engine, scale))
+        for key, label in (("list", "Customer list"), ("customer", "Customer page"), ("search", "Search")):
+            if result is None:
+                lines.append(
+                    f"| {label} | {ENGINE_NAMES[engine]}, {scale} | – | – | < {TARGET_MS:.0f} | not run |"
+                )
+                continue
+            page = _pages(result).get(key)
+            if page is None:
+                continue
+            p95 = page["http_ms"]["p95"]
+            verdict = "**PASS**" if p95 is not None and p95 < TARGET_MS and not page["errors"] else "**FAIL**"
+            lines.append(
+                f"| {label} | {_title(result)} | {_ms(page['http_ms']['median'])} | {_ms(p95)} "
+                f"| < {TARGET_MS:.0f} | {verdict} |"
+            )
+    return lines
+
+
+def page_table(result: dict[str, Any]) -> list[str]:
+    lines = [
+        "| Page | HTTP median | HTTP p95 | SQL floor median | SQL floor p95 | slowest query median "
+        "| queries/request | HTTP ÷ SQL (median) | response KB |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for page in result.get("pages", []):
+        http, sql, main = page["http_ms"], page["sql_ms"], page["main_sql_ms"]
+        ratio = http["median"] / sql["median"] if http["median"] and sql["median"] else None
+        label = page["label"] + (" ★" if page["target"] else "")
+        if page.get("errors"):
+            label += f" ({page['errors']} errors)"
+        lines.append(
+            f"| {label} | {_ms(http['median'])} | {_ms(http['p95'])} | {_ms(sql['median'], 2)} "
+            f"| {_ms(sql['p95'], 2)} | {_ms(main['median'], 2)} | {page['queries']:.0f} "
+            f"| {_ms(ratio)}× | {page['bytes'] / 1024:.0f} |"
+        )
+    return lines
+
+
+def generation_table(result: dict[str, Any]) -> list[str]:
+    gen = result.get("generation") or {}
+    tables = gen.get("tables", {})
+    lines = ["| Table | rows | write time (s) | rows/s (write) |", "|---|---:|---:|---:|"]
+    total_rows = 0
+    total_write = 0.0
+    for key, t in tables.items():
+        total_rows += t["rows"]
+        total_write += t["seconds"]
+        lines.append(
+            f"| {TABLE_NAMES.get(key, key)} | {t['rows']:,} | {t['seconds']:.1f} "
+            f"| {_rate(t['rows'], t['seconds'])} |"
+        )
+    total = gen.get("total_seconds") or 0.0
+    lines.append(
+        f"| **all tables** | **{total_rows:,}** | {total_write:.1f} | {_rate(total_rows, total_write)} |"
+    )
+    phases = gen.get("phases", {})
+    lines.append("")
+    lines.append(
+        f"Overall: **{total_rows:,} rows in {total:.0f} s = {_rate(total_rows, total)} rows/s** end to end "
+        "(Python generation, writes, index rebuild, analyse). Phases: "
+        + ", ".join(f"{k.replace('_', ' ')} {v:.1f} s" for k, v in phases.items())
+        + "."
+    )
+    slow = sorted(gen.get("index_seconds", {}).items(), key=lambda kv: -kv[1])[:5]
+    if slow:
+        lines.append("Slowest index builds: " + ", ".join(f"`{n}` {s:.1f} s" for n, s in slow) + ".")
+    if gen.get("verified"):
+        lines.append(
+            f"Search documents and sort keys checked against the services' own functions on "
+            f"{gen['verified']:,} sampled rows: {gen['mismatches']} mismatches."
+            + (f" First: {gen['mismatch_example']}" if gen.get("mismatch_example") else "")
+        )
+    if result.get("reused"):
+        lines.append(
+            f"_Data reused with `--keep`; generated {result.get('generated_at', '?')}"
+            " — figures above are from then._"
+        )
+    return lines
+
+
+def plans(results: list[dict[str, Any]]) -> list[str]:
+    lines: list[str] = []
+    for result in results:
+        if "error" in result:
+            continue
+        target_run = (result["engine"], result["scale"]) in TARGET_RUNS
+        for page in result.get("pages", []):
+            p95 = page["http_ms"]["p95"]
+            missed = page["target"] and p95 is not None and p95 >= TARGET_MS
+            slow_extra = not page["target"] and p95 is not None and p95 >= TARGET_MS
+            if not (missed or slow_extra or (target_run and page["target"])) or not page.get("plan"):
+                continue
+            status = "target missed" if missed else ("over 50 ms" if slow_extra else "target met")
+            lines += [
+                f"<details><summary>{_title(result)} — {page['label']} ({status}, p95 {_ms(p95)} ms): "
+                f"slowest query and its plan</summary>",
+                "",
+                "```sql",
+                page["slow_sql"],
+                "```",
+                "```",
+                page["plan"],
+                "```",
+                "</details>",
+                "",
+            ]
+    return lines
+
+
+def write_report(
+    path: Path,
+    *,
+    results: list[dict[str, Any]],
+    facts: dict[str, Any],
+    command: str,
+    started_at: dt.datetime,
+    seconds: float,
+    requests: int,
+    warmup: int,
+    notes: list[str],
+) -> None:
+    ok = [r for r in results if "error" not in r]
+    out = [
+        "# Benchmarks",
+        "",
+        "Generated by `make bench`, i.e. `.venv/bin/guanxi bench` — do not edit by hand; re-run instead.",
+        "",
+        f"- Command: `{command}`",
+        f"- Run: {started_at:%Y-%m-%d %H:%M %Z}, {seconds / 60:.0f} min in total",
+        f"- Requests: {requests} timed per page after {warmup} warm-up requests, one client, sequential",
+        "",
+        "## Machine",
+        "",
+        "| | |",
+        "|---|---|",
+        f"| CPU | {facts.get('cpu', '?')} |",
+        f"| `nproc` | {facts.get('nproc', '?')} |",
+        f"| Memory | {facts.get('memory_gib', '?')} GiB |",
+        f"| OS | {facts.get('os', '?')} |",
+        f"| Python / Django / gunicorn | {facts.get('python')} / {facts.get('django')}"
+        f" / {facts.get('gunicorn', '?')} |",
+        f"| SQLite | {facts.get('sqlite')} |",
+        f"| PostgreSQL | {facts.get('postgresql', 'not used')} |",
+    ]
+    if facts.get("postgresql_settings"):
+        settings = ", ".join(f"{k}={v}" for k, v in facts["postgresql_settings"].items())
+        out.append(f"| PostgreSQL settings (server defaults, untuned) | {settings} |")
+    if facts.get("git_commit"):
+        out.append(f"| Code | git {facts['git_commit']} (plus uncommitted changes, if any) |")
+    out += [
+        "",
+        "## Targets",
+        "",
+        "p95 under 50 ms at medium on SQLite and at large on PostgreSQL, through HTTP.",
+        "",
+    ]
+    out += target_rows(results)
+    for note in notes:
+        out += ["", f"> {note}"]
+    failed = [r for r in results if "error" in r]
+    for r in failed:
+        out += ["", f"> **{_title(r)} failed**: {r['error']}"]
+    out += [
+        "",
+        "## Pages",
+        "",
+        "Times in milliseconds. *HTTP*: a full request through gunicorn (2 sync workers) and the whole "
+        "Django "
+        "stack (session, middleware, view, template), logged in as salesperson `s001` (owns ~1 % of the "
+        "customers) unless the page says manager. *SQL floor*: the same request's SELECT statements, "
+        "captured "
+        "from the same views and re-run bare with a cursor on one connection (the sum per request); "
+        "*slowest query*: the most expensive of those statements. ★ = page with a target.",
+        "",
+    ]
+    for result in ok:
+        counts = result.get("counts", {})
+        out += [
+            f"### {_title(result)} — {counts.get('customers', 0):,} customers, "
+            f"{counts.get('interactions', 0):,} interactions, {counts.get('orders', 0):,} orders",
+            "",
+            f"Database size {result.get('db_size_mb', 0):,.0f} MB; the salesperson sees "
+            f"{result.get('visible_customers', 0):,} customers."
+            + (" _(from an earlier run, merged)_" if result.get("merged_from_earlier_run") else ""),
+            "",
+        ]
+        out += page_table(result)
+        search = _pages(result).get("search")
+        if search and search.get("note"):
+            out += ["", f"Search queries: {search['note']} (in turn), drawn from the salesperson's own data."]
+        out.append("")
+    out += ["## Data generation", ""]
+    out += [
+        "Deterministic (seed fixed): customers of the four relationship types in 39 cities, Pareto-weighted "
+        "revenue, 1–6 contacts each, a year of interactions and orders; 2 teams, 100 salespeople, a manager "
+        "and an admin. Rows are built in Python with the search-document and sort-key functions of "
+        "`guanxi.search` (pinyin cached per name part) and the maintained columns (last interaction, last "
+        "order, order count, revenue) computed from the generated rows; written with `executemany` in one "
+        "transaction (SQLite, FTS5 filled by 'rebuild' after the load) or `COPY … FREEZE` (PostgreSQL), "
+        "secondary indexes and constraints dropped before the load and rebuilt after it, then ANALYZE.",
+        "",
+    ]
+    for result in ok:
+        out += [f"### {_title(result)}", ""]
+        out += generation_table(result)
+        out.append("")
+    plan_lines = plans(results)
+    if plan_lines:
+        out += [
+            "## Query plans",
+            "",
+            "For every target page at the target scales, and for any page over 50 ms.",
+            "",
+        ]
+        out += plan_lines
+    out += [
+        "## How to run",
+        "",
+        "```",
+        "make bench                                    # everything (about an hour on 2 cores)",
+        ".venv/bin/guanxi bench --scales small --engines sqlite --requests 50",
+        ".venv/bin/guanxi bench --keep                 # reuse the generated databases in bench-data/",
+        "```",
+        "",
+        "Generated databases live in `bench-data/` (SQLite) and in PostgreSQL databases "
+        "`guanxi_bench_<scale>` (dropped and re-created by each run unless `--keep`; `--cleanup` drops them "
+        "afterwards). Raw results: `bench-data/results/*.json`.",
+        "",
+    ]
+    path.write_text("\n".join(out))

@@ -1,0 +1,290 @@
+"""Walk every URL pattern of the project; every route taking an object id must answer 404 to
+someone outside the object's scope — for reads and for writes — and change nothing.
+
+The walk reads the live resolver (UI, allauth, Django admin and the ninja API routes), so a new
+route is walked automatically. A route with a URL parameter the walk does not know how to fill
+fails ``test_walk_knows_every_url_parameter``: teach it below (an object of the world the
+outsider cannot see, or an explicit, commented exclusion).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.apps import apps
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
+from django.urls.resolvers import RegexPattern, RoutePattern
+
+from guanxi.accounts.models import ApiToken
+from guanxi.accounts.services import token_create
+from guanxi.audit.models import Source
+from guanxi.customers.models import CustomerShare
+from guanxi.sales.services import LineInput, order_create
+from guanxi.testing.factories import ProductFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@dataclass(frozen=True)
+class Route:
+    path: str  # "customers/<int:customer_id>/edit/" or a regex for admin/allauth
+    params: tuple[str, ...]
+    is_regex: bool
+
+    @property
+    def is_api(self) -> bool:
+        return self.path.startswith("api/")
+
+    @property
+    def is_admin_site(self) -> bool:
+        return self.path.startswith("django-admin/")
+
+
+def _params(pattern: Any) -> list[str]:
+    if isinstance(pattern, RoutePattern):
+        return re.findall(r"<(?:\w+:)?(\w+)>", str(pattern))
+    if isinstance(pattern, RegexPattern):
+        return list(pattern.regex.groupindex)
+    raise AssertionError(f"unknown pattern type {type(pattern)}")
+
+
+def _walk(
+    patterns: list[Any], prefix: str = "", params: tuple[str, ...] = (), regex: bool = False
+) -> Iterator[Route]:
+    for p in patterns:
+        here = (*params, *_params(p.pattern))
+        is_regex = regex or isinstance(p.pattern, RegexPattern)
+        if isinstance(p, URLResolver):
+            yield from _walk(p.url_patterns, prefix + str(p.pattern), here, is_regex)
+        elif isinstance(p, URLPattern):
+            yield Route(prefix + str(p.pattern), here, is_regex)
+
+
+def all_routes() -> list[Route]:
+    seen: dict[str, Route] = {}
+    for route in _walk(get_resolver().url_patterns):
+        seen.setdefault(route.path, route)  # ninja registers one pattern per operation of a path
+    return sorted(seen.values(), key=lambda r: r.path)
+
+
+# Object ids the walk fills with an object the persona cannot see (see ``hidden_objects``).
+OBJECT_PARAMS = {
+    "customer_id",
+    "contact_id",
+    "interaction_id",
+    "order_id",
+    "share_id",
+    "user_id",  # /manage/users/<id>/: administrators only, 404 to everyone else
+    "team_id",  # /manage/teams/<id>/: administrators only
+    "token_id",  # someone else's API token
+}
+# Parameters that are deliberately not walked for the outsider-404 rule, each with its reason.
+EXCLUDED_PARAMS = {
+    # Products are a shared catalogue, visible to every user (GET is 200 by design); editing is
+    # limited by role (403 for salespeople), which the sales API tests cover.
+    "product_id": "shared catalogue",
+    # allauth's one-time keys from e-mails (confirmation, password reset): not object ids.
+    "key": "allauth one-time key",
+    "uidb36": "allauth password-reset user key",
+}
+# Django's admin is staff-only: it redirects non-staff users to the login before any object lookup.
+# Walked separately: the answer must not depend on whether the object exists.
+ADMIN_SITE_PARAMS = {"object_id", "content_type_id", "app_label", "url"}
+
+
+def test_walk_knows_every_url_parameter():
+    unknown = {
+        (r.path, p)
+        for r in all_routes()
+        for p in r.params
+        if p not in OBJECT_PARAMS | set(EXCLUDED_PARAMS) and not (r.is_admin_site and p in ADMIN_SITE_PARAMS)
+    }
+    assert not unknown, (
+        "routes with URL parameters the route walk cannot fill — add the parameter to OBJECT_PARAMS "
+        f"(and an object in hidden_objects) or, with a reason, to EXCLUDED_PARAMS: {sorted(unknown)}"
+    )
+
+
+def test_walk_sees_the_api_and_the_ui():
+    paths = {r.path for r in all_routes()}
+    assert "api/v1/customers/<customer_id>" in paths
+    assert "customers/<int:customer_id>/edit/" in paths
+    assert "manage/users/<int:user_id>/" in paths
+
+
+def _object_routes() -> list[Route]:
+    return [
+        r
+        for r in all_routes()
+        if not r.is_admin_site
+        and any(p in OBJECT_PARAMS for p in r.params)
+        and not any(p in EXCLUDED_PARAMS for p in r.params)
+    ]
+
+
+@pytest.fixture
+def hidden_objects(world) -> dict[str, int]:
+    """One object per id parameter, owned by Alice and invisible to the outsider and the teammate."""
+    customer = world.customer
+    product = ProductFactory(code="RW-1", price=Decimal("5.00"))
+    order = order_create(
+        actor=world.owner, source=Source.SYSTEM, customer=customer, lines=[LineInput(product, Decimal(1))]
+    )
+    # Shared with the admin (who sees everything anyway), so neither persona gains access.
+    share = CustomerShare.objects.create(customer=customer, user=world.admin, created_by=world.owner)
+    token, _ = token_create(actor=world.owner, source=Source.SYSTEM, user=world.owner)
+    return {
+        "customer_id": customer.pk,
+        "contact_id": customer.contacts.get().pk,
+        "interaction_id": customer.interactions.get().pk,
+        "order_id": order.pk,
+        "share_id": share.pk,
+        "user_id": world.owner.pk,
+        "team_id": world.east.pk,
+        "token_id": token.pk,
+    }
+
+
+def _snapshot() -> dict[str, list[tuple]]:
+    """Every row of every project model (small in these tests): any write shows up as a difference."""
+    state = {}
+    for model in apps.get_models():
+        if model._meta.app_label in {"accounts", "audit", "customers", "engagement", "sales"}:
+            rows = model.objects.order_by("pk").values_list()
+            state[model._meta.label] = [tuple(map(str, row)) for row in rows]
+    return state
+
+
+def _url(route: Route, values: dict[str, int]) -> str:
+    return "/" + re.sub(r"<(?:\w+:)?(\w+)>", lambda m: str(values[m.group(1)]), route.path)
+
+
+def _api_methods(route: Route) -> set[str]:
+    from guanxi.api import api
+
+    template = "/" + re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", route.path)
+    return set(api.get_openapi_schema()["paths"][template])
+
+
+# A plausible change per API write, so a missing scope check would show as a changed row.
+API_BODIES: dict[tuple[str, str], dict[str, Any]] = {
+    ("api/v1/customers/<customer_id>", "patch"): {"name": "被篡改", "status": "lost"},
+    ("api/v1/customers/<customer_id>/shares", "post"): {"user_id": "PERSONA"},
+    ("api/v1/contacts/<contact_id>", "patch"): {"name": "被篡改", "phones": ["13800000000"]},
+    ("api/v1/interactions/<interaction_id>", "patch"): {"summary": "被篡改"},
+    ("api/v1/orders/<order_id>", "patch"): {"status": "cancelled"},
+}
+UI_POST = {
+    "name": "被篡改",
+    "kind": "company",
+    "relationship_type": "end",
+    "status": "lost",
+    "tags": "篡改",
+    "user": "PERSONA",
+    "team": "TEAM",
+    "channel": "visit",
+    "direction": "out",
+    "summary": "被篡改",
+    "display_name": "被篡改",
+    "role": "admin",
+    "is_active": "on",
+    "phones": "13800000000",
+}
+
+
+def _expect_hidden(resp: Any, route: Route, method: str) -> None:
+    where = f"{method.upper()} {route.path} -> {resp.status_code}"
+    assert resp.status_code in (404, 405), where
+    if resp.status_code == 404 and route.is_api:
+        assert resp.json()["error"]["code"] == "not_found", where
+
+
+@pytest.mark.parametrize("persona", ["outsider", "teammate"])
+def test_every_object_route_answers_404_outside_scope_and_changes_nothing(world, hidden_objects, persona):
+    user = getattr(world, persona)
+    client = Client(enforce_csrf_checks=False)
+    client.force_login(user)
+    routes = _object_routes()
+    before = _snapshot()
+    walked: set[str] = set()
+
+    for route in routes:
+        url = _url(route, hidden_objects)
+        found_404 = False
+        if route.is_api:
+            methods = _api_methods(route) | {"get", "patch", "delete"}
+            for method in sorted(methods):
+                body = API_BODIES.get((route.path, method))
+                if method in {"post", "patch"} and method in _api_methods(route):
+                    assert body is not None, f"teach the walk a body for {method.upper()} {route.path}"
+                body = {k: (user.pk if v == "PERSONA" else v) for k, v in (body or {}).items()}
+                resp = getattr(client, method)(url, body, content_type="application/json")
+                _expect_hidden(resp, route, method)
+                found_404 |= resp.status_code == 404
+        else:
+            data = {k: {"PERSONA": user.pk, "TEAM": user.team_id}.get(v, v) for k, v in UI_POST.items()}
+            for method, resp in (("get", client.get(url)), ("post", client.post(url, data))):
+                _expect_hidden(resp, route, method)
+                found_404 |= resp.status_code == 404
+        assert found_404, f"{route.path}: no method reached the object lookup (all 405)"
+        walked.add(route.path)
+
+    assert _snapshot() == before, "a request outside the persona's scope changed data"
+    assert not ApiToken.objects.filter(revoked_at__isnull=False).exists()
+    # Coverage: every route with an object id was walked (new routes are picked up automatically).
+    expected = {
+        r.path
+        for r in all_routes()
+        if not r.is_admin_site and any(p in OBJECT_PARAMS for p in r.params) and "product_id" not in r.params
+    }
+    assert walked == expected
+    assert len(walked) >= 20  # today: 11 UI routes + 11 API paths; a sudden drop means the walk broke
+
+
+def test_django_admin_answers_the_same_for_existing_and_missing_objects(world, hidden_objects):
+    """Non-staff users are sent to the login before any lookup: the admin reveals nothing."""
+    client = Client()
+    client.force_login(world.outsider)
+    admin_routes = [r for r in all_routes() if r.is_admin_site and r.params and not r.is_regex]
+    assert admin_routes
+    before = _snapshot()
+    for route in admin_routes:
+        present_url = _url(route, {"object_id": world.customer.pk, "content_type_id": 1})
+        absent_url = _url(route, {"object_id": 987654, "content_type_id": 987654})
+        for method in ("get", "post"):
+            present = getattr(client, method)(present_url)
+            absent = getattr(client, method)(absent_url)
+            assert present.status_code in (302, 404), (route.path, present.status_code)
+            assert present.status_code == absent.status_code, route.path
+            assert present.get("Location", "").replace(present_url, "URL") == absent.get(
+                "Location", ""
+            ).replace(absent_url, "URL"), route.path
+    assert _snapshot() == before
+
+
+ADMIN_ONLY = ["/manage/users/", "/manage/users/new/", "/manage/teams/new/"]
+
+
+@pytest.mark.parametrize("persona", ["owner", "teammate", "outsider", "manager"])
+def test_admin_pages_answer_404_to_non_admins(world, client_for, persona):
+    client = client_for(getattr(world, persona))
+    pages = [*ADMIN_ONLY, f"/manage/users/{world.owner.pk}/", f"/manage/teams/{world.east.pk}/"]
+    before = _snapshot()
+    for page in pages:
+        assert client.get(page).status_code == 404, page
+        assert (
+            client.post(page, {"name": "黑客组", "username": "mallory", "role": "admin"}).status_code == 404
+        )
+    assert _snapshot() == before
+
+
+def test_admin_pages_work_for_the_admin(world, client_for):
+    client = client_for(world.admin)
+    for page in [*ADMIN_ONLY, f"/manage/users/{world.owner.pk}/", f"/manage/teams/{world.east.pk}/"]:
+        assert client.get(page).status_code == 200, page
