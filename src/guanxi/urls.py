@@ -16,6 +16,7 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("healthz", core_views.healthz, name="healthz"),
+    path("favicon.ico", RedirectView.as_view(url="/static/guanxi/favicon.svg", permanent=True)),
     path("customers/", include("guanxi.customers.urls")),
     path("interactions/", include("guanxi.engagement.urls")),
     path("search/", include("guanxi.search.urls")),
