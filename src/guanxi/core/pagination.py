@@ -60,11 +60,12 @@ def _decode(cursor: str, spec: SortSpec) -> tuple[int, Any, int]:
                 value = dt.datetime.fromisoformat(value)
                 if value.tzinfo is None:
                     raise _bad_cursor()
+                value = value.astimezone(dt.UTC)  # PostgreSQL refuses UTC offsets beyond ±15:59
             elif spec.kind == "date":
                 value = dt.date.fromisoformat(value)
             elif not isinstance(value, str):
                 raise _bad_cursor()
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             raise _bad_cursor() from None
     return phase, value, last_id
 
@@ -78,12 +79,13 @@ def _after(field: str, value: Any, last_id: int, descending: bool) -> Q:
     )
 
 
-def paginate(queryset: QuerySet[M], spec: SortSpec, *, cursor: str | None, size: int) -> Page[M]:
+def _page_of(
+    queryset: QuerySet[M], spec: SortSpec, phase: int, value: Any, last_id: int | None, size: int
+) -> list[M]:
+    """Up to ``size + 1`` rows after the cursor from one queryset, in sort order."""
     prefix = "-" if spec.descending else ""
     id_order = f"{prefix}id"
-    phase, value, last_id = _decode(cursor, spec) if cursor else (0, None, None)
     items: list[M] = []
-
     if phase == 0:
         part = queryset
         if spec.nullable:
@@ -96,6 +98,45 @@ def paginate(queryset: QuerySet[M], spec: SortSpec, *, cursor: str | None, size:
         if phase == 1 and last_id is not None:
             part = part.filter(**{f"id__{'lt' if spec.descending else 'gt'}": last_id})
         items += list(part.order_by(id_order)[: size + 1 - len(items)])
+    return items
+
+
+def _merge(pages: list[list[M]], spec: SortSpec) -> list[M]:
+    """Merge already-sorted pages from several branches, dropping rows seen in more than one."""
+
+    def key(obj: M) -> tuple[Any, ...]:
+        value = getattr(obj, spec.field)
+        if spec.nullable:
+            # Rows with a value come first, then NULLs; ties broken by id like the SQL order.
+            has_value = value is not None
+            return (has_value if spec.descending else not has_value, value if has_value else 0, obj.pk)
+        return (value, obj.pk)
+
+    seen: set[Any] = set()
+    merged: list[M] = []
+    rows = [obj for page in pages for obj in page]
+    rows.sort(key=key, reverse=spec.descending)
+    for obj in rows:
+        if obj.pk not in seen:
+            seen.add(obj.pk)
+            merged.append(obj)
+    return merged
+
+
+def paginate(
+    queryset: QuerySet[M] | list[QuerySet[M]], spec: SortSpec, *, cursor: str | None, size: int
+) -> Page[M]:
+    """One page after ``cursor``.
+
+    ``queryset`` may be a list of branches whose union is the result (e.g. "customers I own",
+    "customers of team 3", "customers shared with me"): each branch is read with its own index in
+    sort order and the pages are merged. This replaces one query with an OR across branches, which
+    PostgreSQL answers by walking the whole sort index and filtering.
+    """
+    phase, value, last_id = _decode(cursor, spec) if cursor else (0, None, None)
+    branches = queryset if isinstance(queryset, list) else [queryset]
+    pages = [_page_of(branch, spec, phase, value, last_id, size) for branch in branches]
+    items = pages[0] if len(pages) == 1 else _merge(pages, spec)[: size + 1]
 
     if len(items) <= size:
         return Page(items, None)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet, prefetch_related_objects
 
 from guanxi.accounts.models import User
 from guanxi.accounts.selectors import managed_team_ids
@@ -35,6 +35,39 @@ def customer_visibility_q(user: User) -> Q:
         if teams:
             q |= Q(team_id__in=teams)
     return q
+
+
+# Above this many explicitly shared customers the share branch stays a subquery instead of an id list.
+SHARED_ID_LIST_LIMIT = 2000
+
+
+def customer_branches_for_user(user: User) -> list[QuerySet[Customer]]:
+    """The user's visible customers as a union of index-friendly branches (see core.pagination).
+
+    owner_id = me → index (owner, last_interaction_at, id); team_id = t for each managed team →
+    index (team, …); explicitly shared customers → a short id list. The OR of these in one query
+    makes PostgreSQL walk the whole sort index at 1M customers.
+    """
+    if not user.is_authenticated or not user.is_active:
+        return [Customer.objects.none()]
+    if user.is_admin:
+        return [Customer.objects.all()]
+    branches = [Customer.objects.filter(owner_id=user.pk)]
+    if user.is_manager:
+        branches += [Customer.objects.filter(team_id=team_id) for team_id in sorted(managed_team_ids(user))]
+    share_q = Q(user_id=user.pk) | Q(team_id=user.team_id) if user.team_id else Q(user_id=user.pk)
+    shared_ids = list(
+        CustomerShare.objects.filter(share_q).values_list("customer_id", flat=True)[
+            : SHARED_ID_LIST_LIMIT + 1
+        ]
+    )
+    if len(shared_ids) > SHARED_ID_LIST_LIMIT:
+        branches.append(
+            Customer.objects.filter(id__in=CustomerShare.objects.filter(share_q).values("customer_id"))
+        )
+    elif shared_ids:
+        branches.append(Customer.objects.filter(id__in=shared_ids))
+    return branches
 
 
 def customer_queryset_for_user(user: User) -> QuerySet[Customer]:
@@ -77,32 +110,33 @@ def customer_list(
         raise ValidationFailed(
             f"未知排序：{filters.sort}", f"unknown sort: {filters.sort}", field="sort", code="invalid_sort"
         )
-    qs = customer_queryset_for_user(user)
-    if filters.q.strip():
-        terms = parse_query(filters.q)
-        if not terms:
-            return Page([], None)
-        qs = filter_matching(qs, terms)
-    if filters.owner_id:
-        qs = qs.filter(owner_id=filters.owner_id)
-    if filters.team_id:
-        qs = qs.filter(team_id=filters.team_id)
-    if filters.relationship_type:
-        qs = qs.filter(relationship_type=filters.relationship_type)
-    if filters.status:
-        qs = qs.filter(status=filters.status)
-    if filters.province:
-        qs = qs.filter(province=filters.province)
-    if filters.city:
-        qs = qs.filter(city=filters.city)
-    if filters.industry:
-        qs = qs.filter(industry=filters.industry)
-    if filters.tag:
-        qs = qs.filter(tags__name=filters.tag)
-    qs = qs.select_related("owner", "team")
+    terms = parse_query(filters.q) if filters.q.strip() else []
+    if filters.q.strip() and not terms:
+        return Page([], None)
+    exact = {
+        "owner_id": filters.owner_id,
+        "team_id": filters.team_id,
+        "relationship_type": filters.relationship_type,
+        "status": filters.status,
+        "province": filters.province,
+        "city": filters.city,
+        "industry": filters.industry,
+    }
+    conditions = {k: v for k, v in exact.items() if v}
+
+    def narrow(qs: QuerySet[Customer]) -> QuerySet[Customer]:
+        qs = filter_matching(qs, terms) if terms else qs
+        if conditions:
+            qs = qs.filter(**conditions)
+        if filters.tag:
+            qs = qs.filter(tags__name=filters.tag)
+        return qs.select_related("owner", "team")
+
+    branches = [narrow(branch) for branch in customer_branches_for_user(user)]
+    page = paginate(branches, SORTS[filters.sort], cursor=cursor, size=size)
     if with_tags:
-        qs = qs.prefetch_related("tags")
-    return paginate(qs, SORTS[filters.sort], cursor=cursor, size=size)
+        prefetch_related_objects(page.items, "tags")
+    return page
 
 
 def customer_get_for_user(*, user: User, customer_id: int) -> Customer:

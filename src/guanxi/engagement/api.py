@@ -12,7 +12,7 @@ from pydantic import ConfigDict
 from guanxi.accounts.models import User
 from guanxi.audit.models import Source
 from guanxi.core.api import ERRORS, actor
-from guanxi.core.errors import NotFound
+from guanxi.core.errors import NotFound, ValidationFailed
 from guanxi.customers.models import Contact
 from guanxi.customers.selectors import customer_get_for_user
 from guanxi.engagement import selectors, services
@@ -116,12 +116,18 @@ def _contacts(customer_id: int, ids: list[int]) -> list[Contact]:
     return contacts
 
 
-def _aware(when: dt.datetime | None) -> dt.datetime | None:
+def _aware(when: dt.datetime | None, field: str = "occurred_at") -> dt.datetime | None:
+    """In UTC: PostgreSQL refuses UTC offsets beyond ±15:59, which Python (and ISO 8601 input) allow."""
     from django.utils import timezone
 
-    if when is not None and timezone.is_naive(when):
-        return timezone.make_aware(when)
-    return when
+    if when is None:
+        return None
+    if timezone.is_naive(when):
+        when = timezone.make_aware(when)
+    try:
+        return when.astimezone(dt.UTC)
+    except OverflowError:
+        raise ValidationFailed("时间超出范围", f"{field} is out of range", field=field) from None
 
 
 @router.get("/interactions", response={200: InteractionPage, **ERRORS}, summary="List or search interactions")
@@ -220,7 +226,7 @@ def customer_timeline(
     limit: Annotated[int, Field(ge=1, le=200)] = 50,
 ) -> list[dict[str, Any]]:
     customer = customer_get_for_user(user=actor(request), customer_id=customer_id)
-    entries = selectors.customer_timeline(customer, limit=limit, before=_aware(before))
+    entries = selectors.customer_timeline(customer, limit=limit, before=_aware(before, "before"))
     out: list[dict[str, Any]] = []
     for e in entries:
         if e.interaction is not None:

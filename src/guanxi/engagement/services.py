@@ -14,7 +14,7 @@ from django.utils import timezone
 from guanxi.accounts.models import User
 from guanxi.audit.models import Source
 from guanxi.audit.services import audit_record, diff, snapshot
-from guanxi.core.errors import require
+from guanxi.core.errors import ValidationFailed, require
 from guanxi.customers.models import Contact, Customer
 from guanxi.engagement.models import Channel, Direction, Interaction
 from guanxi.search import documents
@@ -66,6 +66,14 @@ def _validate(data: dict[str, Any]) -> None:
             "occurred_at must be a datetime with time zone",
             field="occurred_at",
         )
+        # Kept in UTC: PostgreSQL refuses UTC offsets beyond ±15:59 (Python allows ±23:59), and an
+        # instant outside years 1–9999 in UTC cannot be stored at all.
+        try:
+            data["occurred_at"] = when = when.astimezone(dt.UTC)
+        except OverflowError:
+            raise ValidationFailed(
+                "时间超出范围", "occurred_at is out of range", field="occurred_at"
+            ) from None
         require(
             when <= timezone.now() + FUTURE_TOLERANCE,
             "联系时间不能在未来",

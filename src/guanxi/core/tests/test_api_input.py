@@ -106,3 +106,57 @@ def test_body_that_is_not_json_is_a_4xx_in_the_error_shape(world, api_for, raw):
     else:  # no body at all: the required payload is missing
         assert_api_error(resp, 422, "validation_error")
     assert _counts() == before
+
+
+# Python accepts UTC offsets up to ±23:59, PostgreSQL only up to ±15:59: such datetimes crashed
+# queries and writes on PostgreSQL (found by schemathesis on GET /customers/{id}/timeline?before=).
+ODD_OFFSET = "2024-05-01T10:00:00-23:30"
+
+
+def test_datetime_with_extreme_utc_offset_is_stored_as_the_same_instant(world, api_for):
+    api = api_for(world.owner)
+    resp = api.post(
+        "/interactions",
+        {
+            "customer_id": world.customer.pk,
+            "channel": "phone",
+            "summary": "跨时区电话",
+            "occurred_at": ODD_OFFSET,
+        },
+    )
+    assert resp.status_code == 201, resp.content
+    interaction = Interaction.objects.get(pk=resp.json()["id"])
+    assert interaction.occurred_at.isoformat() == "2024-05-02T09:30:00+00:00"
+    resp = api.patch(f"/interactions/{interaction.pk}", {"occurred_at": "2024-05-01T10:00:00+23:00"})
+    assert resp.status_code == 200, resp.content
+
+
+def test_timeline_before_with_extreme_utc_offset_is_answered(world, api_for):
+    resp = api_for(world.owner).get(f"/customers/{world.customer.pk}/timeline", {"before": ODD_OFFSET})
+    assert resp.status_code == 200, resp.content
+
+
+@pytest.mark.parametrize("value", ["0001-01-01T00:00:00+05:00", "9999-12-31T23:59:59-10:00"])
+def test_datetime_at_the_edge_of_the_calendar_is_a_4xx_or_answered(world, api_for, value):
+    api = api_for(world.owner)
+    resp = api.get(f"/customers/{world.customer.pk}/timeline", {"before": value})
+    assert resp.status_code in (200, 400), resp.content
+    before = _counts()
+    resp = api.post(
+        "/interactions",
+        {"customer_id": world.customer.pk, "channel": "phone", "summary": "x", "occurred_at": value},
+    )
+    assert resp.status_code in (201, 400), resp.content
+    if resp.status_code == 400:
+        assert _counts() == before
+
+
+def test_cursor_with_extreme_utc_offset_is_answered(world, api_for):
+    import base64
+    import json
+
+    raw = json.dumps({"p": 0, "v": ODD_OFFSET, "i": 1}).encode()
+    cursor = base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    api = api_for(world.owner)
+    assert api.get("/customers", {"cursor": cursor}).status_code == 200
+    assert api.get("/interactions", {"cursor": cursor}).status_code == 200

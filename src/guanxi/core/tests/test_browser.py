@@ -85,7 +85,7 @@ def test_salesperson_daily_flow(chromium, live_server, device):
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.on("response", lambda r: print("RESP", r.status, r.url) if r.status >= 400 else None)
+    page.on("response", lambda r: errors.append(f"{r.status} {r.url}") if r.status >= 400 else None)
     page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
 
     try:

@@ -9,6 +9,7 @@ outsider cannot see, or an explicit, commented exclusion).
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -165,11 +166,16 @@ def _url(route: Route, values: dict[str, int]) -> str:
     return "/" + re.sub(r"<(?:\w+:)?(\w+)>", lambda m: str(values[m.group(1)]), route.path)
 
 
-def _api_methods(route: Route) -> set[str]:
+@functools.cache
+def _api_paths() -> dict[str, Any]:
     from guanxi.api import api
 
+    return api.get_openapi_schema()["paths"]
+
+
+def _api_methods(route: Route) -> set[str]:
     template = "/" + re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", route.path)
-    return set(api.get_openapi_schema()["paths"][template])
+    return set(_api_paths()[template])
 
 
 # A plausible change per API write, so a missing scope check would show as a changed row.

@@ -17,7 +17,6 @@ from guanxi.testing.factories import make_contact, make_customer
 pytestmark = pytest.mark.django_db
 
 
-
 def _later() -> dt.datetime:
     """A moment after the world fixture's interaction (logged an hour before the real now)."""
     return timezone.now().replace(microsecond=0) + dt.timedelta(days=2)
@@ -244,7 +243,9 @@ MALFORMED = [
 
 
 @pytest.mark.parametrize(("override", "status", "code", "field"), MALFORMED)
-def test_malformed_interaction_is_rejected_and_nothing_is_written(world, api_for, override, status, code, field):
+def test_malformed_interaction_is_rejected_and_nothing_is_written(
+    world, api_for, override, status, code, field
+):
     api = api_for(world.owner)
     payload = {"customer_id": world.customer.pk, "channel": "visit", "summary": "拜访", **override}
     world.customer.refresh_from_db()
@@ -266,7 +267,12 @@ def test_future_occurred_at_is_rejected_and_nothing_is_written(world, api_for):
     future = timezone.now() + dt.timedelta(days=3)
     resp = api.post(
         "/interactions",
-        {"customer_id": world.customer.pk, "channel": "visit", "summary": "未来拜访", "occurred_at": _iso(future)},
+        {
+            "customer_id": world.customer.pk,
+            "channel": "visit",
+            "summary": "未来拜访",
+            "occurred_at": _iso(future),
+        },
     )
     err = assert_api_error(resp, 400, "invalid")
     assert err["field"] == "occurred_at"

@@ -216,10 +216,18 @@ MALFORMED_ORDERS = [
     pytest.param({"lines": []}, 422, "validation_error", "lines", id="zero-lines"),
     pytest.param({"lines": None}, 422, "validation_error", "lines", id="lines-null"),
     pytest.param({"lines": "many"}, 422, "validation_error", "lines", id="lines-not-a-list"),
-    pytest.param({"lines": [{"product_id": "P", "quantity": -1}]}, 422, "validation_error", None, id="neg-qty"),
-    pytest.param({"lines": [{"product_id": "P", "quantity": 0}]}, 422, "validation_error", None, id="zero-qty"),
     pytest.param(
-        {"lines": [{"product_id": "P", "quantity": "x"}]}, 422, "validation_error", None, id="qty-not-a-number"
+        {"lines": [{"product_id": "P", "quantity": -1}]}, 422, "validation_error", None, id="neg-qty"
+    ),
+    pytest.param(
+        {"lines": [{"product_id": "P", "quantity": 0}]}, 422, "validation_error", None, id="zero-qty"
+    ),
+    pytest.param(
+        {"lines": [{"product_id": "P", "quantity": "x"}]},
+        422,
+        "validation_error",
+        None,
+        id="qty-not-a-number",
     ),
     pytest.param(
         {"lines": [{"product_id": "P", "quantity": 1, "unit_price": "-3"}]},
@@ -235,7 +243,9 @@ MALFORMED_ORDERS = [
         None,
         id="unknown-line-field",
     ),
-    pytest.param({"lines": [{"product_id": 987654, "quantity": 1}]}, 404, "not_found", None, id="unknown-product"),
+    pytest.param(
+        {"lines": [{"product_id": 987654, "quantity": 1}]}, 404, "not_found", None, id="unknown-product"
+    ),
     pytest.param({"status": "lost"}, 422, "validation_error", "status", id="bad-enum-status"),
     pytest.param({"ordered_on": "2999-01-01"}, 400, "invalid", "ordered_on", id="future-date"),
     pytest.param({"ordered_on": "01/02/2025"}, 422, "validation_error", "ordered_on", id="bad-date"),

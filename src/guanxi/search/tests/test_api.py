@@ -35,7 +35,12 @@ def test_owner_finds_customer_by_chinese_pinyin_or_initials(world, api_for, teng
     assert body["query"] == query
     assert _ids(body["customers"]) == [tengda.pk]
     hit = body["customers"][0]
-    assert hit == {"id": tengda.pk, "name": "深圳腾达贸易有限公司", "detail": "深圳 贸易", "customer_id": tengda.pk}
+    assert hit == {
+        "id": tengda.pk,
+        "name": "深圳腾达贸易有限公司",
+        "detail": "深圳 贸易",
+        "customer_id": tengda.pk,
+    }
 
 
 def test_contact_found_by_name_surname_pinyin_and_phone_digits(world, api_for, tengda):
