@@ -87,14 +87,7 @@ def customer_detail(request: HtmxHttpRequest, customer_id: int) -> HttpResponse:
             "recent_orders": customer.orders.order_by("-ordered_on", "-id")[:10],
             "log_form": InteractionForm(customer=customer, contacts=contacts),
             "shares": customer.shares.select_related("user", "team"),
-            "share_users": User.objects.filter(is_active=True)
-            .exclude(pk=customer.owner_id)
-            .order_by("username")[:500]
-            if customer.owner_id == user.pk or user.is_admin or user.is_manager
-            else [],
-            "share_teams": Team.objects.all()
-            if customer.owner_id == user.pk or user.is_admin or user.is_manager
-            else [],
+            "can_share": _can_share(user, customer),
         },
     )
 
@@ -164,11 +157,31 @@ def customer_history(request: HtmxHttpRequest, customer_id: int) -> HttpResponse
     )
 
 
+def _can_share(user: User, customer: Customer) -> bool:
+    return customer.owner_id == user.pk or user.is_admin or user.is_manager
+
+
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def customer_share(request: HtmxHttpRequest, customer_id: int) -> HttpResponse:
+    """Who a customer is shared with, and the form to share it with one more user or team."""
     user = _user(request)
     customer = selectors.customer_get_for_user(user=user, customer_id=customer_id)
+    if request.method == "GET":
+        allowed = _can_share(user, customer)
+        return render(
+            request,
+            "customers/share.html",
+            {
+                "customer": customer,
+                "can_share": allowed,
+                "shares": customer.shares.select_related("user", "team"),
+                "share_users": User.objects.filter(is_active=True).exclude(pk=customer.owner_id).order_by("username")
+                if allowed
+                else [],
+                "share_teams": Team.objects.all() if allowed else [],
+            },
+        )
     target_user = target_team = None
     try:
         if request.POST.get("user"):
@@ -184,7 +197,7 @@ def customer_share(request: HtmxHttpRequest, customer_id: int) -> HttpResponse:
     services.customer_share(
         actor=user, source=Source.UI, customer=customer, user=target_user, team=target_team
     )
-    return redirect("customers:detail", customer_id=customer.pk)
+    return redirect("customers:share", customer_id=customer.pk)
 
 
 @login_required
@@ -193,7 +206,7 @@ def customer_unshare(request: HtmxHttpRequest, customer_id: int, share_id: int) 
     user = _user(request)
     customer = selectors.customer_get_for_user(user=user, customer_id=customer_id)
     services.customer_unshare(actor=user, source=Source.UI, customer=customer, share_id=share_id)
-    return redirect("customers:detail", customer_id=customer.pk)
+    return redirect("customers:share", customer_id=customer.pk)
 
 
 @login_required
