@@ -25,7 +25,7 @@ class SortSpec:
     field: str  # column to sort on; "id" always breaks ties
     descending: bool
     nullable: bool = False
-    kind: str = "str"  # str | datetime | date
+    kind: str = "str"  # str | int | datetime | date
 
 
 @dataclass
@@ -63,6 +63,9 @@ def _decode(cursor: str, spec: SortSpec) -> tuple[int, Any, int]:
                 value = value.astimezone(dt.UTC)  # PostgreSQL refuses UTC offsets beyond ±15:59
             elif spec.kind == "date":
                 value = dt.date.fromisoformat(value)
+            elif spec.kind == "int":
+                if not isinstance(value, int) or isinstance(value, bool):
+                    raise _bad_cursor()
             elif not isinstance(value, str):
                 raise _bad_cursor()
         except (TypeError, ValueError, OverflowError):

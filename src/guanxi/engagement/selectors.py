@@ -19,6 +19,10 @@ from guanxi.search.documents import parse_query
 from guanxi.search.query import filter_matching
 
 
+TIME_SORT = SortSpec("occurred_at", descending=True, kind="datetime")
+SEARCH_SORT = SortSpec("id", descending=True, kind="int")
+
+
 def interaction_queryset_for_user(user: User) -> QuerySet[Interaction]:
     return Interaction.objects.filter(customer__in=customer_queryset_for_user(user))
 
@@ -42,13 +46,16 @@ def interaction_list(
     qs = interaction_queryset_for_user(user)
     if customer_id:
         qs = qs.filter(customer_id=customer_id)
-    if q.strip():
-        terms = parse_query(q)
-        if not terms:
-            return Page([], None)
+    terms = parse_query(q) if q.strip() else []
+    if q.strip() and not terms:
+        return Page([], None)
+    if terms:
         qs = filter_matching(qs, terms)
     qs = qs.select_related("customer", "created_by").prefetch_related("contacts", "participants")
-    return paginate(qs, SortSpec("occurred_at", descending=True, kind="datetime"), cursor=cursor, size=size)
+    # A text search is ordered by most recently logged (id), which both FTS engines deliver in index
+    # order; ordering matches by occurrence time would sort every match of a frequent word (报价).
+    spec = SEARCH_SORT if terms else TIME_SORT
+    return paginate(qs, spec, cursor=cursor, size=size)
 
 
 @dataclass

@@ -1,12 +1,14 @@
 """Property-based fuzzing of the whole API (schemathesis 4.x) as a logged-in salesperson.
 
-Every operation of the committed schema gets valid (positive) and invalid (negative) requests,
-generated with a fixed seed, sent through the real WSGI application — middleware, auth, error
-handlers — with a Bearer token of a salesperson who owns data. No request may answer 5xx, and every
-response must match the documented status codes and response schemas.
+Every operation of the committed schema (docs/openapi.json, which test_openapi_contract keeps equal
+to the generated one) gets valid (positive) and invalid (negative) requests, drawn with a fixed seed
+and sent through the real WSGI application — middleware, auth, parser, error handlers — with the
+Bearer token of a salesperson who owns data. No request may answer 5xx, and every response must
+match the documented status codes and response schemas.
 
-Path ids come half from the generator (mostly unknown ids: 404) and half from the salesperson's
-own objects, so PATCH/DELETE bodies reach the services and the database, not only the 404 path.
+Path ids come partly from the generator (mostly unknown ids: 404) and partly from the salesperson's
+own objects, and ids inside bodies are sometimes aimed at them too, so the requests reach the
+services and the database, not only the 404 path.
 """
 
 from __future__ import annotations
