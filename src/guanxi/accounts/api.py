@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from django.http import HttpRequest
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 from pydantic import ConfigDict
 
 from guanxi.audit.models import Source
@@ -50,17 +50,17 @@ class TokenCreatedOut(Schema):
 @router.post(
     "/tokens", response={201: TokenCreatedOut, **ERRORS}, summary="Create a personal API token (shown once)"
 )
-def create_token(request: HttpRequest, payload: TokenIn) -> tuple[int, dict[str, Any]]:
+def create_token(request: HttpRequest, payload: TokenIn) -> Status[dict[str, Any]]:
     from guanxi.accounts.services import token_create
 
     user = actor(request)
     token, raw = token_create(actor=user, source=Source.API, user=user, name=payload.name)
-    return 201, {"id": token.pk, "name": token.name, "token": raw}
+    return Status(201, {"id": token.pk, "name": token.name, "token": raw})
 
 
 @router.delete("/tokens/{token_id}", response={204: None, **ERRORS}, summary="Revoke one of your API tokens")
-def revoke_token(request: HttpRequest, token_id: int) -> tuple[int, None]:
+def revoke_token(request: HttpRequest, token_id: int) -> Status[None]:
     from guanxi.accounts.services import token_revoke
 
     token_revoke(actor=actor(request), source=Source.API, token_id=token_id)
-    return 204, None
+    return Status(204, None)

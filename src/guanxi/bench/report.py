@@ -68,6 +68,15 @@ def target_rows(results: list[dict[str, Any]]) -> list[str]:
     return lines
 
 
+def _load(load: dict[str, float] | None) -> str:
+    if not load:
+        return ""
+    return (
+        f" Load average (1 min) {load.get('before', 0):.1f} before the HTTP timing,"
+        f" {load.get('after_http', 0):.1f} after it."
+    )
+
+
 def page_table(result: dict[str, Any]) -> list[str]:
     lines = [
         "| Page | HTTP median | HTTP p95 | SQL floor median | SQL floor p95 | slowest query median "
@@ -80,6 +89,8 @@ def page_table(result: dict[str, Any]) -> list[str]:
         label = page["label"] + (" ★" if page["target"] else "")
         if page.get("errors"):
             label += f" ({page['errors']} errors)"
+        if page.get("truncated"):
+            label += f" (slow: {http['n']} requests)"
         lines.append(
             f"| {label} | {_ms(http['median'])} | {_ms(http['p95'])} | {_ms(sql['median'], 2)} "
             f"| {_ms(sql['p95'], 2)} | {_ms(main['median'], 2)} | {page['queries']:.0f} "
@@ -233,6 +244,7 @@ def write_report(
             "",
             f"Database size {result.get('db_size_mb', 0):,.0f} MB; the salesperson sees "
             f"{result.get('visible_customers', 0):,} customers."
+            + _load(result.get("load_average"))
             + (" _(from an earlier run, merged)_" if result.get("merged_from_earlier_run") else ""),
             "",
         ]

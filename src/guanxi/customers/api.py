@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from django.http import HttpRequest
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 from pydantic import ConfigDict
 
 from guanxi.accounts.models import Team, User
@@ -22,7 +22,7 @@ router = Router(tags=["customers"])
 
 Kind = Literal["company", "person"]
 RelType = Literal["upstream", "partner", "channel", "end"]
-Status = Literal["prospect", "active", "dormant", "lost", "archived"]
+StatusLit = Literal["prospect", "active", "dormant", "lost", "archived"]
 Size = Literal["", "micro", "small", "medium", "large"]
 Credit = Literal["", "AAA", "AA", "A", "B", "C"]
 SourceKind = Literal["", "referral", "exhibition", "cold_call", "website", "advertising", "partner", "other"]
@@ -58,7 +58,7 @@ class CustomerFields(Strict):
     credit_rating: Credit = ""
     lead_source: SourceKind = ""
     relationship_type: RelType = "end"
-    status: Status = "prospect"
+    status: StatusLit = "prospect"
     founded_on: dt.date | None = None
     notes: Text = ""
 
@@ -90,7 +90,7 @@ class CustomerPatch(Strict):
     credit_rating: Credit | None = None
     lead_source: SourceKind | None = None
     relationship_type: RelType | None = None
-    status: Status | None = None
+    status: StatusLit | None = None
     founded_on: dt.date | None = None
     notes: Text | None = None
     owner_id: int | None = None
@@ -255,7 +255,7 @@ class CustomerFilterParams(Schema):
     owner_id: int | None = None
     team_id: int | None = None
     relationship_type: RelType | Literal[""] = ""
-    status: Status | Literal[""] = ""
+    status: StatusLit | Literal[""] = ""
     province: Region = ""
     city: Region = ""
     industry: Short = ""
@@ -338,14 +338,14 @@ def list_customers(request: HttpRequest, filters: Query[CustomerFilterParams]) -
 
 
 @router.post("/customers", response={201: CustomerOut, **ERRORS}, summary="Create a customer")
-def create_customer(request: HttpRequest, payload: CustomerIn) -> tuple[int, dict[str, Any]]:
+def create_customer(request: HttpRequest, payload: CustomerIn) -> Status[dict[str, Any]]:
     user = actor(request)
     data = payload.model_dump(exclude={"owner_id", "team_id", "tags"})
     owner, team = _owner_and_team(user, payload.owner_id, payload.team_id)
     customer = services.customer_create(
         actor=user, source=Source.API, owner=owner, team=team, tags=payload.tags, **data
     )
-    return 201, customer_out(selectors.customer_get_for_user(user=user, customer_id=customer.pk))
+    return Status(201, customer_out(selectors.customer_get_for_user(user=user, customer_id=customer.pk)))
 
 
 @router.get("/customers/{customer_id}", response={200: CustomerOut, **ERRORS}, summary="One customer")
@@ -389,7 +389,7 @@ def customer_history(
     response={201: ShareOut, **ERRORS},
     summary="Share a customer with a user or a team",
 )
-def share_customer(request: HttpRequest, customer_id: int, payload: ShareIn) -> tuple[int, dict[str, Any]]:
+def share_customer(request: HttpRequest, customer_id: int, payload: ShareIn) -> Status[dict[str, Any]]:
     user = actor(request)
     customer = selectors.customer_get_for_user(user=user, customer_id=customer_id)
     target_user = target_team = None
@@ -404,11 +404,14 @@ def share_customer(request: HttpRequest, customer_id: int, payload: ShareIn) -> 
     share = services.customer_share(
         actor=user, source=Source.API, customer=customer, user=target_user, team=target_team
     )
-    return 201, {
-        "id": share.pk,
-        "user": _user_ref(share.user) if share.user else None,
-        "team": {"id": share.team.pk, "name": share.team.name} if share.team else None,
-    }
+    return Status(
+        201,
+        {
+            "id": share.pk,
+            "user": _user_ref(share.user) if share.user else None,
+            "team": {"id": share.team.pk, "name": share.team.name} if share.team else None,
+        },
+    )
 
 
 @router.delete(
@@ -416,11 +419,11 @@ def share_customer(request: HttpRequest, customer_id: int, payload: ShareIn) -> 
     response={204: None, **ERRORS},
     summary="Stop sharing a customer",
 )
-def unshare_customer(request: HttpRequest, customer_id: int, share_id: int) -> tuple[int, None]:
+def unshare_customer(request: HttpRequest, customer_id: int, share_id: int) -> Status[None]:
     user = actor(request)
     customer = selectors.customer_get_for_user(user=user, customer_id=customer_id)
     services.customer_unshare(actor=user, source=Source.API, customer=customer, share_id=share_id)
-    return 204, None
+    return Status(204, None)
 
 
 @router.get("/contacts", response={200: ContactPage, **ERRORS}, summary="List contacts you can see")
@@ -438,14 +441,14 @@ def list_contacts(
 
 
 @router.post("/contacts", response={201: ContactOut, **ERRORS}, summary="Create a contact at a customer")
-def create_contact(request: HttpRequest, payload: ContactIn) -> tuple[int, dict[str, Any]]:
+def create_contact(request: HttpRequest, payload: ContactIn) -> Status[dict[str, Any]]:
     user = actor(request)
     customer = selectors.customer_get_for_user(user=user, customer_id=payload.customer_id)
     data = payload.model_dump(exclude={"customer_id", "phones", "emails"})
     contact = services.contact_create(
         actor=user, source=Source.API, customer=customer, phones=payload.phones, emails=payload.emails, **data
     )
-    return 201, contact_out(selectors.contact_get_for_user(user=user, contact_id=contact.pk))
+    return Status(201, contact_out(selectors.contact_get_for_user(user=user, contact_id=contact.pk)))
 
 
 @router.get("/contacts/{contact_id}", response={200: ContactOut, **ERRORS}, summary="One contact")
@@ -469,11 +472,11 @@ def update_contact(request: HttpRequest, contact_id: int, payload: ContactPatch)
 
 
 @router.delete("/contacts/{contact_id}", response={204: None, **ERRORS}, summary="Delete a contact")
-def delete_contact(request: HttpRequest, contact_id: int) -> tuple[int, None]:
+def delete_contact(request: HttpRequest, contact_id: int) -> Status[None]:
     user = actor(request)
     contact = selectors.contact_get_for_user(user=user, contact_id=contact_id)
     services.contact_delete(actor=user, source=Source.API, contact=contact)
-    return 204, None
+    return Status(204, None)
 
 
 @router.get(

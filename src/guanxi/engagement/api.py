@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Annotated, Any, Literal
 
 from django.http import HttpRequest
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 from pydantic import ConfigDict
 
 from guanxi.accounts.models import User
@@ -145,7 +145,7 @@ def list_interactions(
 
 
 @router.post("/interactions", response={201: InteractionOut, **ERRORS}, summary="Log an interaction")
-def create_interaction(request: HttpRequest, payload: InteractionIn) -> tuple[int, dict[str, Any]]:
+def create_interaction(request: HttpRequest, payload: InteractionIn) -> Status[dict[str, Any]]:
     user = actor(request)
     customer = customer_get_for_user(user=user, customer_id=payload.customer_id)
     participants = list(User.objects.filter(pk__in=payload.participant_ids, is_active=True))
@@ -163,7 +163,9 @@ def create_interaction(request: HttpRequest, payload: InteractionIn) -> tuple[in
         participants=participants,
         **data,
     )
-    return 201, interaction_out(selectors.interaction_get_for_user(user=user, interaction_id=interaction.pk))
+    return Status(
+        201, interaction_out(selectors.interaction_get_for_user(user=user, interaction_id=interaction.pk))
+    )
 
 
 @router.get(
@@ -206,11 +208,11 @@ def update_interaction(
 @router.delete(
     "/interactions/{interaction_id}", response={204: None, **ERRORS}, summary="Delete an interaction"
 )
-def delete_interaction(request: HttpRequest, interaction_id: int) -> tuple[int, None]:
+def delete_interaction(request: HttpRequest, interaction_id: int) -> Status[None]:
     user = actor(request)
     interaction = selectors.interaction_get_for_user(user=user, interaction_id=interaction_id)
     services.interaction_delete(actor=user, source=Source.API, interaction=interaction)
-    return 204, None
+    return Status(204, None)
 
 
 @router.get(

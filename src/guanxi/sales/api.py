@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from django.http import HttpRequest
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 from pydantic import ConfigDict
 
 from guanxi.audit.models import Source
@@ -159,10 +159,10 @@ def list_products(
 
 
 @router.post("/products", response={201: ProductOut, **ERRORS}, summary="Create a product")
-def create_product(request: HttpRequest, payload: ProductIn) -> tuple[int, dict[str, Any]]:
+def create_product(request: HttpRequest, payload: ProductIn) -> Status[dict[str, Any]]:
     user = _require_catalog_editor(request)
     product = services.product_create(actor=user, source=Source.API, **payload.model_dump())
-    return 201, product_out(product)
+    return Status(201, product_out(product))
 
 
 @router.get("/products/{product_id}", response={200: ProductOut, **ERRORS}, summary="One product")
@@ -190,7 +190,7 @@ def list_orders(
 
 
 @router.post("/orders", response={201: OrderOut, **ERRORS}, summary="Record an order")
-def create_order(request: HttpRequest, payload: OrderIn) -> tuple[int, dict[str, Any]]:
+def create_order(request: HttpRequest, payload: OrderIn) -> Status[dict[str, Any]]:
     user = actor(request)
     customer = customer_get_for_user(user=user, customer_id=payload.customer_id)
     products = Product.objects.in_bulk({ln.product_id for ln in payload.lines})
@@ -209,7 +209,7 @@ def create_order(request: HttpRequest, payload: OrderIn) -> tuple[int, dict[str,
         status=payload.status,
         notes=payload.notes,
     )
-    return 201, order_out(selectors.order_get_for_user(user=user, order_id=order.pk))
+    return Status(201, order_out(selectors.order_get_for_user(user=user, order_id=order.pk)))
 
 
 @router.get("/orders/{order_id}", response={200: OrderOut, **ERRORS}, summary="One order")

@@ -58,8 +58,14 @@ class Command(BaseCommand):
         counts = measure.data_counts()
         sales, _manager = measure.bench_users()
         log(f"  measuring ({opts['requests']} requests per page after {opts['warmup']} warm-up)")
+        load: dict[str, float] = {}
         pages = measure.measure(
-            requests=opts["requests"], warmup=opts["warmup"], seed=opts["seed"], log_dir=data_dir, log=log
+            requests=opts["requests"],
+            warmup=opts["warmup"],
+            seed=opts["seed"],
+            log_dir=data_dir,
+            load=load,
+            log=log,
         )
         result = {
             "engine": opts["engine"],
@@ -72,6 +78,7 @@ class Command(BaseCommand):
             "db_size_mb": _db_size_mb(),
             "db_version": _db_version(),
             "pages": [p.summary() for p in pages],
+            "load_average": load,
             "pid": os.getpid(),
         }
         Path(opts["result"]).write_text(json.dumps(result, indent=1, ensure_ascii=False))
