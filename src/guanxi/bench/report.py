@@ -68,6 +68,14 @@ def target_rows(results: list[dict[str, Any]]) -> list[str]:
     return lines
 
 
+def _conn_age(age: int | None) -> str:
+    if age is None:
+        return ""
+    if not age:
+        return " `CONN_MAX_AGE` is 0: every request opens a new database connection (with a cold page cache)."
+    return f" `CONN_MAX_AGE` {age} s: persistent database connections."
+
+
 def _load(load: dict[str, float] | None) -> str:
     if not load:
         return ""
@@ -245,6 +253,7 @@ def write_report(
             f"Database size {result.get('db_size_mb', 0):,.0f} MB; the salesperson sees "
             f"{result.get('visible_customers', 0):,} customers."
             + _load(result.get("load_average"))
+            + _conn_age(result.get("conn_max_age"))
             + (" _(from an earlier run, merged)_" if result.get("merged_from_earlier_run") else ""),
             "",
         ]

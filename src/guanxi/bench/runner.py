@@ -51,6 +51,8 @@ class RunOptions:
     pg_url: str = DEFAULT_PG
     command: str = ""
     fts: str = "rebuild"
+    report_only: bool = False
+    started_at: str = ""
     runs: list[tuple[str, str]] = field(default_factory=list)
 
 
@@ -216,8 +218,11 @@ def run_one(engine: str, scale: str, opts: RunOptions, log: Callable[[str], None
     proc = subprocess.run(cmd, env=env, cwd=PROJECT_DIR, check=False)
     if proc.returncode != 0 or not result_path.exists():
         return {"engine": engine, "scale": scale, "error": f"bench_one exited with {proc.returncode}"}
-    result = json.loads(result_path.read_text())
+    result: dict[str, Any] = json.loads(result_path.read_text())
     result["wall_seconds"] = time.perf_counter() - started
+    result["command"] = opts.command
+    result["run_started_at"] = opts.started_at
+    result["requests"], result["warmup"] = opts.requests, opts.warmup
     results_dir = opts.data_dir / "results"
     results_dir.mkdir(parents=True, exist_ok=True)
     (results_dir / f"{engine}-{scale}.json").write_text(json.dumps(result, indent=1, ensure_ascii=False))
@@ -231,6 +236,7 @@ def run(opts: RunOptions, log: Callable[[str], None] = print) -> list[dict[str, 
     from guanxi.bench.report import write_report
 
     started_at = dt.datetime.now().astimezone()
+    opts.started_at = started_at.isoformat(timespec="seconds")
     started = time.perf_counter()
     engines = list(opts.engines)
     pg_version = pg_reachable(opts.pg_url) if "postgresql" in engines else None
@@ -239,7 +245,7 @@ def run(opts: RunOptions, log: Callable[[str], None] = print) -> list[dict[str, 
         skipped.append(f"PostgreSQL unreachable at {opts.pg_url}: its runs were skipped")
         log(f"!! {skipped[-1]}")
         engines.remove("postgresql")
-    runs = plan_runs(opts.scales, engines)
+    runs = [] if opts.report_only else plan_runs(opts.scales, engines)
     results = []
     for engine, scale in runs:
         log(f"== {engine} / {scale}: {get_scale(scale).describe()}")
@@ -247,25 +253,39 @@ def run(opts: RunOptions, log: Callable[[str], None] = print) -> list[dict[str, 
         if "error" in result:
             log(f"!! {engine}/{scale} failed: {result['error']}")
         results.append(result)
-    if opts.merge:
+    if opts.merge or opts.report_only:
         done = {(r["engine"], r["scale"]) for r in results}
         for path in sorted((opts.data_dir / "results").glob("*.json")):
             earlier = json.loads(path.read_text())
             if (earlier.get("engine"), earlier.get("scale")) not in done:
-                earlier["merged_from_earlier_run"] = True
+                earlier["merged_from_earlier_run"] = not opts.report_only
                 results.append(earlier)
     order = {name: i for i, name in enumerate([*SCALES, "tiny"])}
     results.sort(key=lambda r: (order.get(r["scale"], 99), ENGINES.index(r["engine"])))
-    facts = machine_facts(opts.pg_url if pg_version else None)
+    facts = machine_facts(opts.pg_url if pg_version or opts.report_only else None)
+    command, seconds, requests, warmup = (
+        opts.command,
+        time.perf_counter() - started,
+        opts.requests,
+        opts.warmup,
+    )
+    if opts.report_only and results:
+        # Describe the runs the results came from, not this re-rendering.
+        command = "; ".join(dict.fromkeys(r.get("command", "?") for r in results))
+        starts = sorted(r["run_started_at"] for r in results if r.get("run_started_at"))
+        if starts:
+            started_at = dt.datetime.fromisoformat(starts[0])
+        seconds = sum(r.get("wall_seconds", 0.0) for r in results)
+        requests, warmup = results[0].get("requests", requests), results[0].get("warmup", warmup)
     write_report(
         opts.output,
         results=results,
         facts=facts,
-        command=opts.command,
+        command=command,
         started_at=started_at,
-        seconds=time.perf_counter() - started,
-        requests=opts.requests,
-        warmup=opts.warmup,
+        seconds=seconds,
+        requests=requests,
+        warmup=warmup,
         notes=skipped,
     )
     log(f"wrote {opts.output}")

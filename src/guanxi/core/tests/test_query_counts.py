@@ -124,9 +124,10 @@ def test_api_customer_list_query_count_does_not_grow_with_rows(world, api_for, d
         resp = api.client.get("/api/v1/customers", LIST_FILTERS)
     assert len(resp.json()["items"]) == 50
     assert _count(api.client, "/api/v1/customers", LIST_FILTERS) <= small
-    assert _count(api.client, "/api/v1/customers", {"limit": 200}) <= _count(
-        api.client, "/api/v1/customers", {"limit": 2}
-    ) + 1  # the short page also reads the never-contacted customers
+    assert (
+        _count(api.client, "/api/v1/customers", {"limit": 200})
+        <= _count(api.client, "/api/v1/customers", {"limit": 2}) + 1
+    )  # the short page also reads the never-contacted customers
 
 
 def test_api_timeline_and_contacts_query_count_is_bounded(world, api_for, django_assert_max_num_queries):

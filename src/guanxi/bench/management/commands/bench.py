@@ -41,6 +41,9 @@ class Command(BaseCommand):
         parser.add_argument(
             "--merge", action="store_true", help="also report earlier results of runs not repeated now"
         )
+        parser.add_argument(
+            "--report-only", action="store_true", help="only rewrite the report from bench-data/results"
+        )
         parser.add_argument("--seed", type=int, default=2026)
         parser.add_argument("--data-dir", default=str(PROJECT_DIR / "bench-data"))
         parser.add_argument("--pg-url", default=DEFAULT_PG, help=f"PostgreSQL server (default {DEFAULT_PG})")
@@ -75,6 +78,7 @@ class Command(BaseCommand):
             pg_url=opts["pg_url"].rstrip("/"),
             command=" ".join(shlex.quote(a) for a in ["guanxi", *sys.argv[1:]]),
             fts=opts["fts"],
+            report_only=opts["report_only"],
         )
         results = run(options, log=lambda line: self.stdout.write(line))
         failed = [r for r in results if "error" in r and not r.get("merged_from_earlier_run")]

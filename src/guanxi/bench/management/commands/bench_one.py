@@ -79,6 +79,7 @@ class Command(BaseCommand):
             "db_version": _db_version(),
             "pages": [p.summary() for p in pages],
             "load_average": load,
+            "conn_max_age": settings.DATABASES["default"].get("CONN_MAX_AGE", 0),
             "pid": os.getpid(),
         }
         Path(opts["result"]).write_text(json.dumps(result, indent=1, ensure_ascii=False))
@@ -88,7 +89,7 @@ def _db_size_mb() -> float:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_database_size(current_database())")
-            return cursor.fetchone()[0] / 1024 / 1024
+            return float(cursor.fetchone()[0]) / 1024 / 1024
     name = Path(settings.DATABASES["default"]["NAME"])
     return sum(p.stat().st_size for p in name.parent.glob(name.name + "*")) / 1024 / 1024
 
