@@ -5,6 +5,8 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 PYTEST=".venv/bin/pytest"
 export GUANXI_ENV=test
+# A database name of this run's own, so two runs on one PostgreSQL server do not collide.
+export GUANXI_TEST_DB_NAME=${GUANXI_TEST_DB_NAME:-test_guanxi_$$}
 export GUANXI_DATA_DIR=$(mktemp -d)
 trap 'rm -rf "$GUANXI_DATA_DIR"' EXIT
 CI=${CI:-false}

@@ -151,9 +151,11 @@ def refresh_customer_order_figures(customer_id: int) -> None:
 
 
 def _next_number(ordered_on: dt.date) -> str:
+    """SO<date>-<n>: one more than the highest number used that day (gaps are fine, clashes retried)."""
     prefix = f"SO{ordered_on:%Y%m%d}-"
-    count = Order.objects.filter(number__startswith=prefix).count()
-    return f"{prefix}{count + 1:04d}"
+    used = Order.objects.filter(number__startswith=prefix).values_list("number", flat=True)
+    highest = max((int(n[len(prefix) :]) for n in used if n[len(prefix) :].isdigit()), default=0)
+    return f"{prefix}{highest + 1:04d}"
 
 
 @transaction.atomic
@@ -178,9 +180,10 @@ def order_create(
         "ordered_on cannot be in the future",
         field="ordered_on",
     )
-    number = (number or "").strip() or _next_number(ordered_on)
+    number = (number or "").strip()
+    automatic = not number
     require(len(number) <= 40, "订单号不超过40字", "order number at most 40 characters", field="number")
-    if Order.objects.filter(number=number).exists():
+    if number and Order.objects.filter(number=number).exists():
         raise Conflict("订单号已存在", "order number already exists", field="number", code="duplicate_number")
     built: list[OrderLine] = []
     for line in lines:
@@ -198,21 +201,22 @@ def order_create(
         )
     amount = sum((b.amount for b in built), Decimal(0))
     require(amount < Decimal("1e12"), "订单金额过大", "order amount too large", field="lines")
-    try:
-        with transaction.atomic():
-            order = Order.objects.create(
-                customer=customer,
-                number=number,
-                ordered_on=ordered_on,
-                status=status,
-                amount=amount,
-                notes=notes,
-                created_by=actor,
-            )
-    except IntegrityError:
-        raise Conflict(
-            "订单号已存在", "order number already exists", field="number", code="duplicate_number"
-        ) from None
+    number = number or _next_number(ordered_on)
+    for attempt in range(5):
+        try:
+            with transaction.atomic():
+                order = Order.objects.create(
+                    customer=customer, number=number, ordered_on=ordered_on, status=status, amount=amount,
+                    notes=notes, created_by=actor,
+                )
+            break
+        except IntegrityError:
+            # Another order took the number between our read and our write: take the next one.
+            if not automatic or attempt == 4:
+                raise Conflict(
+                    "订单号已存在", "order number already exists", field="number", code="duplicate_number"
+                ) from None
+            number = _next_number(ordered_on)
     for b in built:
         b.order = order
     OrderLine.objects.bulk_create(built)

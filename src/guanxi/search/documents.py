@@ -24,6 +24,7 @@ from guanxi.search.pinyin import has_cjk, is_cjk, syllables
 _LATIN_WORD = re.compile(r"[a-z0-9]+")
 _SEGMENT = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+|[a-z0-9]+")
 MIN_DIGITS = 3
+MAX_NAME_SYLLABLES = 24
 
 
 def _cjk_token(chars: str) -> str:
@@ -50,14 +51,13 @@ def name_tokens(name: str, *, person: bool = False) -> set[str]:
     text = _normalise(name)
     tokens = cjk_tokens(text) | set(_LATIN_WORD.findall(text))
     if has_cjk(text):
-        syl = syllables(text, person=person)
-        if syl:
-            tokens.update(syl)
-            tokens.add("".join(syl))
-            tokens.add("".join(s[0] for s in syl))
-            # Given-name pinyin alone, so "wei" and "xiaoming" also find 王小明.
-            if person and len(syl) > 1:
-                tokens.add("".join(syl[1:]))
+        syl = syllables(text, person=person)[:MAX_NAME_SYLLABLES]
+        tokens.update(syl)
+        # Full pinyin and initials from every syllable on, so a prefix query finds a word
+        # inside the name: "tengda" and "td" find 深圳腾达贸易有限公司, "xiaoming" finds 王小明.
+        for i in range(len(syl)):
+            tokens.add("".join(syl[i:]))
+            tokens.add("".join(s[0] for s in syl[i:]))
     return tokens
 
 

@@ -297,3 +297,22 @@ def test_bad_order_patch_leaves_order_unchanged(world, api_for, products):
     assert_api_error(api.patch(url, {"amount": "1.00"}), 422, "validation_error")
     assert _counts() == before
     assert api.get(url).json() == order
+
+
+def test_automatic_order_numbers_skip_numbers_taken_by_hand(world):
+    import datetime as dt
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from guanxi.sales.services import LineInput, order_create
+    from guanxi.testing.factories import ProductFactory
+
+    product = ProductFactory()
+    today = timezone.localdate() - dt.timedelta(days=1)
+    taken = f"SO{today:%Y%m%d}-0001"
+    order_create(actor=world.owner, source="api", customer=world.customer, lines=[LineInput(product, Decimal(1))],
+                 ordered_on=today, number=taken)
+    auto = order_create(actor=world.owner, source="api", customer=world.customer,
+                        lines=[LineInput(product, Decimal(1))], ordered_on=today)
+    assert auto.number == f"SO{today:%Y%m%d}-0002"

@@ -40,6 +40,9 @@ def data(db):
         ("huawei", ["华为技术有限公司"]),  # full pinyin
         ("huaw", ["华为技术有限公司"]),  # pinyin prefix
         ("hw", ["华为技术有限公司"]),  # initials
+        ("jishu", ["华为技术有限公司"]),  # pinyin of a word inside the name
+        ("tongren", ["北京同仁堂股份有限公司"]),
+        ("trt", ["北京同仁堂股份有限公司"]),  # initials of a word inside the name
         ("zeng", ["曾伟"]),  # surname table: 曾 is zeng, not ceng
         ("ceng", []),
         ("28780808", ["华为技术有限公司"]),  # phone digits
@@ -125,3 +128,15 @@ def test_parse_query_uses_bigrams_for_long_chinese_runs():
     assert [t.prefix for t in terms] == [False, False, False]
     assert len(terms) == 3
     assert all(t.prefix for t in parse_query("zw 0139"))
+
+
+def test_rebuild_search_command_restores_stale_documents(data):
+    from django.core.management import call_command
+
+    from guanxi.customers.models import Customer
+
+    owner = data[0]
+    Customer.objects.update(search_doc="", sort_key="")
+    assert customer_list(user=owner, filters=CustomerFilters(q="华为")).items == []
+    call_command("rebuild_search", batch=100, stdout=open("/dev/null", "w"))  # noqa: SIM115
+    assert names(customer_list(user=owner, filters=CustomerFilters(q="华为"))) == ["华为技术有限公司"]
