@@ -14,9 +14,7 @@ from guanxi.customers.services import CONTACT_FIELDS, CUSTOMER_FIELDS
 
 
 class CustomerForm(forms.ModelForm[Customer]):
-    tags = forms.CharField(
-        label=_("标签"), required=False, max_length=600, help_text=_("用逗号分隔")
-    )
+    tags = forms.CharField(label=_("标签"), required=False, max_length=600, help_text=_("用逗号分隔"))
     owner = forms.ModelChoiceField(label=_("负责人"), queryset=User.objects.none(), required=False)
 
     class Meta:

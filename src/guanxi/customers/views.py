@@ -176,7 +176,9 @@ def customer_share(request: HtmxHttpRequest, customer_id: int) -> HttpResponse:
                 "customer": customer,
                 "can_share": allowed,
                 "shares": customer.shares.select_related("user", "team"),
-                "share_users": User.objects.filter(is_active=True).exclude(pk=customer.owner_id).order_by("username")
+                "share_users": User.objects.filter(is_active=True)
+                .exclude(pk=customer.owner_id)
+                .order_by("username")
                 if allowed
                 else [],
                 "share_teams": Team.objects.all() if allowed else [],

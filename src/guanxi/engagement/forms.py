@@ -33,9 +33,9 @@ class InteractionForm(forms.Form):
         self, *args: Any, customer: Customer, contacts: list[Contact] | None = None, **kwargs: Any
     ) -> None:
         super().__init__(*args, **kwargs)
-        cast("forms.ModelMultipleChoiceField[Contact]", self.fields["contacts"]).queryset = Contact.objects.filter(
-            customer=customer
-        ).order_by("sort_key")
+        cast(
+            "forms.ModelMultipleChoiceField[Contact]", self.fields["contacts"]
+        ).queryset = Contact.objects.filter(customer=customer).order_by("sort_key")
 
     def clean_summary(self) -> str:
         value = (self.cleaned_data.get("summary") or "").strip()

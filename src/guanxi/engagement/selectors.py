@@ -18,7 +18,6 @@ from guanxi.engagement.models import Interaction
 from guanxi.search.documents import parse_query
 from guanxi.search.query import filter_matching
 
-
 TIME_SORT = SortSpec("occurred_at", descending=True, kind="datetime")
 SEARCH_SORT = SortSpec("id", descending=True, kind="int")
 

@@ -206,8 +206,13 @@ def order_create(
         try:
             with transaction.atomic():
                 order = Order.objects.create(
-                    customer=customer, number=number, ordered_on=ordered_on, status=status, amount=amount,
-                    notes=notes, created_by=actor,
+                    customer=customer,
+                    number=number,
+                    ordered_on=ordered_on,
+                    status=status,
+                    amount=amount,
+                    notes=notes,
+                    created_by=actor,
                 )
             break
         except IntegrityError:

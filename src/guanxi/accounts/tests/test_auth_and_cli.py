@@ -1,4 +1,4 @@
-"""Login (allauth) with failed-login rate limits, the admin's login path, CLI commands, production settings."""
+"""Login (allauth) with failed-login limits, the admin login path, CLI commands, production settings."""
 
 from __future__ import annotations
 
@@ -84,10 +84,20 @@ def test_token_lookup_ignores_revoked_tokens(db):
     assert raw not in str(ApiToken.objects.values_list("key_hash", flat=True)[0])
 
 
-def run_cli(*args: str, stdin: str = "", env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    *args: str, stdin: str = "", env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     full_env = {**os.environ, **(env or {})}
-    return subprocess.run([str(GUANXI), *args], input=stdin, capture_output=True, text=True, env=full_env,
-                          cwd=PROJECT, timeout=120, check=False)
+    return subprocess.run(
+        [str(GUANXI), *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=full_env,
+        cwd=PROJECT,
+        timeout=120,
+        check=False,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -101,8 +111,17 @@ def cli_env(tmp_path_factory):
 
 @pytest.mark.slow
 def test_cli_createuser_and_token(cli_env):
-    result = run_cli("createuser", "zhao", "--role", "manager", "--team", "华东组", "--password-stdin",
-                     stdin="a-Long-pass-2026\n", env=cli_env)
+    result = run_cli(
+        "createuser",
+        "zhao",
+        "--role",
+        "manager",
+        "--team",
+        "华东组",
+        "--password-stdin",
+        stdin="a-Long-pass-2026\n",
+        env=cli_env,
+    )
     assert result.returncode == 0, result.stderr
     result = run_cli("token", "zhao", env=cli_env)
     assert result.returncode == 0, result.stderr
@@ -130,28 +149,51 @@ def test_cli_tick_is_idempotent(cli_env):
 
 @pytest.mark.slow
 def test_production_settings_pass_deploy_checks(tmp_path):
-    env = {"GUANXI_ENV": "production", "GUANXI_SECRET_KEY": "k" * 20 + "-Zx81_aQ" * 6,
-           "GUANXI_ALLOWED_HOSTS": "crm.example.com", "GUANXI_DATA_DIR": str(tmp_path), "DATABASE_URL": ""}
-    result = subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-                            capture_output=True, text=True, env={**os.environ, **env}, cwd=PROJECT, timeout=120,
-                            check=False)
+    env = {
+        "GUANXI_ENV": "production",
+        "GUANXI_SECRET_KEY": "k" * 20 + "-Zx81_aQ" * 6,
+        "GUANXI_ALLOWED_HOSTS": "crm.example.com",
+        "GUANXI_DATA_DIR": str(tmp_path),
+        "DATABASE_URL": "",
+    }
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+        cwd=PROJECT,
+        timeout=120,
+        check=False,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 @pytest.mark.slow
 def test_production_without_secret_key_stops_with_a_clear_message(tmp_path):
-    env = {"GUANXI_ENV": "production", "GUANXI_ALLOWED_HOSTS": "crm.example.com", "GUANXI_DATA_DIR": str(tmp_path)}
+    env = {
+        "GUANXI_ENV": "production",
+        "GUANXI_ALLOWED_HOSTS": "crm.example.com",
+        "GUANXI_DATA_DIR": str(tmp_path),
+    }
     environ = {k: v for k, v in os.environ.items() if k != "GUANXI_SECRET_KEY"} | env
-    result = subprocess.run([str(GUANXI), "migrate"], capture_output=True, text=True, env=environ, cwd=PROJECT,
-                            timeout=120, check=False)
+    result = subprocess.run(
+        [str(GUANXI), "migrate"],
+        capture_output=True,
+        text=True,
+        env=environ,
+        cwd=PROJECT,
+        timeout=120,
+        check=False,
+    )
     assert result.returncode == 2
     assert "GUANXI_SECRET_KEY" in result.stderr
 
 
 def test_malformed_setting_is_rejected(tmp_path):
     env = {**os.environ, "GUANXI_DEBUG": "maybe", "GUANXI_DATA_DIR": str(tmp_path)}
-    result = subprocess.run([str(GUANXI), "tick"], capture_output=True, text=True, env=env, cwd=PROJECT,
-                            timeout=120, check=False)
+    result = subprocess.run(
+        [str(GUANXI), "tick"], capture_output=True, text=True, env=env, cwd=PROJECT, timeout=120, check=False
+    )
     assert result.returncode == 2 and "GUANXI_DEBUG" in result.stderr
 
 

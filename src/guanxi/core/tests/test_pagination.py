@@ -77,7 +77,9 @@ def test_branch_merge_equals_the_single_visibility_query(world, sort):
     prefix = "-" if spec.descending else ""
     if spec.nullable:
         expected = list(
-            expected_qs.filter(last_interaction_at__isnull=False).order_by(f"{prefix}{spec.field}", f"{prefix}id")
+            expected_qs.filter(last_interaction_at__isnull=False).order_by(
+                f"{prefix}{spec.field}", f"{prefix}id"
+            )
         ) + list(expected_qs.filter(last_interaction_at__isnull=True).order_by(f"{prefix}id"))
     else:
         expected = list(expected_qs.order_by(f"{prefix}{spec.field}", f"{prefix}id"))

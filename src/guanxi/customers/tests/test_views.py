@@ -127,7 +127,9 @@ def test_field_history_page_lists_change(world, client_for):
 @pytest.mark.parametrize("persona", ["manager", "admin"])
 def test_list_page_for_managers_and_admins_offers_owner_and_team_filters(world, client_for, persona):
     client = client_for(getattr(world, persona))
-    resp = client.get(reverse("customers:list"), {"owner": world.owner.pk, "team": world.east.pk, "sort": "name"})
+    resp = client.get(
+        reverse("customers:list"), {"owner": world.owner.pk, "team": world.east.pk, "sort": "name"}
+    )
     assert resp.status_code == 200
     body = resp.content.decode()
     assert "华为技术有限公司" in body and 'name="owner"' in body and 'name="team"' in body
@@ -150,6 +152,8 @@ def test_list_load_more_returns_rows_only_for_htmx(world, client_for):
     body = first.content.decode()
     assert 'id="load-more"' in body
     cursor = first.context["page"].next_cursor
-    more = client.get(reverse("customers:list"), {"sort": "name", "cursor": cursor}, headers={"HX-Request": "true"})
+    more = client.get(
+        reverse("customers:list"), {"sort": "name", "cursor": cursor}, headers={"HX-Request": "true"}
+    )
     assert more.status_code == 200
     assert "<html" not in more.content.decode() and "<tr>" in more.content.decode()

@@ -311,8 +311,19 @@ def test_automatic_order_numbers_skip_numbers_taken_by_hand(world):
     product = ProductFactory()
     today = timezone.localdate() - dt.timedelta(days=1)
     taken = f"SO{today:%Y%m%d}-0001"
-    order_create(actor=world.owner, source="api", customer=world.customer, lines=[LineInput(product, Decimal(1))],
-                 ordered_on=today, number=taken)
-    auto = order_create(actor=world.owner, source="api", customer=world.customer,
-                        lines=[LineInput(product, Decimal(1))], ordered_on=today)
+    order_create(
+        actor=world.owner,
+        source="api",
+        customer=world.customer,
+        lines=[LineInput(product, Decimal(1))],
+        ordered_on=today,
+        number=taken,
+    )
+    auto = order_create(
+        actor=world.owner,
+        source="api",
+        customer=world.customer,
+        lines=[LineInput(product, Decimal(1))],
+        ordered_on=today,
+    )
     assert auto.number == f"SO{today:%Y%m%d}-0002"

@@ -80,7 +80,9 @@ def test_contact_search(data, query, expected):
 
 def test_interaction_notes_are_searchable_by_two_character_words(data):
     owner = data[0]
-    assert [i.summary for i in interaction_list(user=owner, q="投诉").items] == ["客户投诉交货延迟，要求重新报价"]
+    assert [i.summary for i in interaction_list(user=owner, q="投诉").items] == [
+        "客户投诉交货延迟，要求重新报价"
+    ]
     assert len(interaction_list(user=owner, q="交货").items) == 2
     assert [i.summary for i in interaction_list(user=owner, q="合同").items] == ["签订合同，约定下月交货"]
 

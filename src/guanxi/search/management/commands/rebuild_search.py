@@ -21,7 +21,9 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **opts: Any) -> None:
         batch = max(100, opts["batch"])
         changed = 0
-        for start in range(0, (Customer.objects.order_by("-id").values_list("id", flat=True).first() or 0) + 1, batch):
+        for start in range(
+            0, (Customer.objects.order_by("-id").values_list("id", flat=True).first() or 0) + 1, batch
+        ):
             with transaction.atomic():
                 rows = list(Customer.objects.filter(id__gte=start, id__lt=start + batch))
                 for c in rows:
@@ -29,9 +31,13 @@ class Command(BaseCommand):
                     c.sort_key = sort_key(c.name, person=c.kind == CustomerKind.PERSON)
                 Customer.objects.bulk_update(rows, ["search_doc", "sort_key"])
                 changed += len(rows)
-        for start in range(0, (Contact.objects.order_by("-id").values_list("id", flat=True).first() or 0) + 1, batch):
+        for start in range(
+            0, (Contact.objects.order_by("-id").values_list("id", flat=True).first() or 0) + 1, batch
+        ):
             with transaction.atomic():
-                contacts = list(Contact.objects.filter(id__gte=start, id__lt=start + batch).prefetch_related("points"))
+                contacts = list(
+                    Contact.objects.filter(id__gte=start, id__lt=start + batch).prefetch_related("points")
+                )
                 for ct in contacts:
                     ct.search_doc = contact_search_doc(ct, ct.points.all())
                     ct.sort_key = sort_key(ct.name, person=True)
