@@ -16,8 +16,7 @@ from guanxi.accounts import services
 from guanxi.accounts.forms import TeamForm, TokenForm, UserCreateForm, UserEditForm
 from guanxi.accounts.models import ApiToken, Team, User
 from guanxi.audit.models import Source
-from guanxi.core.errors import GuanxiError
-from guanxi.core.forms import add_service_error
+from guanxi.core.forms import form_status, save_form
 
 
 def admin_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -54,29 +53,24 @@ def users(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def user_create(request: HttpRequest) -> HttpResponse:
     form = UserCreateForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        d = form.cleaned_data
-        try:
-            services.user_create(
-                actor=_user(request),
-                source=Source.UI,
-                username=d["username"],
-                password=d["password"],
-                role=d["role"],
-                team=d["team"],
-                display_name=d["display_name"],
-                email=d["email"],
-            )
-        except GuanxiError as exc:
-            add_service_error(form, exc)
-        else:
-            return redirect("accounts:users")
-    return render(
+    saved = save_form(
         request,
-        "accounts/form.html",
-        {"form": form, "title": _("新建用户")},
-        status=400 if request.method == "POST" else 200,
+        form,
+        lambda d: services.user_create(
+            actor=_user(request),
+            source=Source.UI,
+            username=d["username"],
+            password=d["password"],
+            role=d["role"],
+            team=d["team"],
+            display_name=d["display_name"],
+            email=d["email"],
+        ),
     )
+    if saved:
+        return redirect("accounts:users")
+    context = {"form": form, "title": _("新建用户")}
+    return render(request, "accounts/form.html", context, status=form_status(request))
 
 
 @admin_required
@@ -93,59 +87,46 @@ def user_edit(request: HttpRequest, user_id: int) -> HttpResponse:
         "is_active": target.is_active,
     }
     form = UserEditForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        d = form.cleaned_data
-        try:
-            services.user_update(
-                actor=_user(request),
-                source=Source.UI,
-                user=target,
-                display_name=d["display_name"],
-                email=d["email"],
-                role=d["role"],
-                team=d["team"],
-                is_active=d["is_active"],
+
+    def save(d: dict[str, Any]) -> User:
+        # Profile and password in one transaction: a rejected password leaves the profile unchanged too.
+        services.user_update(
+            actor=_user(request),
+            source=Source.UI,
+            user=target,
+            display_name=d["display_name"],
+            email=d["email"],
+            role=d["role"],
+            team=d["team"],
+            is_active=d["is_active"],
+        )
+        if d["new_password"]:
+            services.user_set_password(
+                actor=_user(request), source=Source.UI, user=target, password=d["new_password"]
             )
-            if d["new_password"]:
-                services.user_set_password(
-                    actor=_user(request), source=Source.UI, user=target, password=d["new_password"]
-                )
-        except GuanxiError as exc:
-            add_service_error(form, exc)
-        else:
-            return redirect("accounts:users")
-    return render(
-        request,
-        "accounts/form.html",
-        {"form": form, "title": _("编辑用户 %(name)s") % {"name": target.username}},
-        status=400 if request.method == "POST" else 200,
-    )
+        return target
+
+    if save_form(request, form, save):
+        return redirect("accounts:users")
+    context = {"form": form, "title": _("编辑用户 %(name)s") % {"name": target.username}}
+    return render(request, "accounts/form.html", context, status=form_status(request))
 
 
 @admin_required
 @require_http_methods(["GET", "POST"])
 def team_create(request: HttpRequest) -> HttpResponse:
     form = TeamForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        d = form.cleaned_data
-        try:
-            services.team_create(
-                actor=_user(request),
-                source=Source.UI,
-                name=d["name"],
-                parent=d["parent"],
-                manager=d["manager"],
-            )
-        except GuanxiError as exc:
-            add_service_error(form, exc)
-        else:
-            return redirect("accounts:users")
-    return render(
+    saved = save_form(
         request,
-        "accounts/form.html",
-        {"form": form, "title": _("新建团队")},
-        status=400 if request.method == "POST" else 200,
+        form,
+        lambda d: services.team_create(
+            actor=_user(request), source=Source.UI, name=d["name"], parent=d["parent"], manager=d["manager"]
+        ),
     )
+    if saved:
+        return redirect("accounts:users")
+    context = {"form": form, "title": _("新建团队")}
+    return render(request, "accounts/form.html", context, status=form_status(request))
 
 
 @admin_required
@@ -154,31 +135,25 @@ def team_edit(request: HttpRequest, team_id: int) -> HttpResponse:
     team = Team.objects.filter(pk=team_id).first()
     if team is None:
         raise Http404
-    form = TeamForm(
-        request.POST or None, initial={"name": team.name, "parent": team.parent, "manager": team.manager}
-    )
-    if request.method == "POST" and form.is_valid():
-        d = form.cleaned_data
-        try:
-            services.team_update(
-                actor=_user(request),
-                source=Source.UI,
-                team=team,
-                name=d["name"],
-                parent=d["parent"],
-                clear_parent=d["parent"] is None,
-                manager=d["manager"],
-            )
-        except GuanxiError as exc:
-            add_service_error(form, exc)
-        else:
-            return redirect("accounts:users")
-    return render(
+    initial = {"name": team.name, "parent": team.parent, "manager": team.manager}
+    form = TeamForm(request.POST or None, initial=initial)
+    saved = save_form(
         request,
-        "accounts/form.html",
-        {"form": form, "title": _("编辑团队 %(name)s") % {"name": team.name}},
-        status=400 if request.method == "POST" else 200,
+        form,
+        lambda d: services.team_update(
+            actor=_user(request),
+            source=Source.UI,
+            team=team,
+            name=d["name"],
+            parent=d["parent"],
+            clear_parent=d["parent"] is None,
+            manager=d["manager"],
+        ),
     )
+    if saved:
+        return redirect("accounts:users")
+    context = {"form": form, "title": _("编辑团队 %(name)s") % {"name": team.name}}
+    return render(request, "accounts/form.html", context, status=form_status(request))
 
 
 @login_required

@@ -12,7 +12,7 @@ from guanxi.accounts.selectors import user_list_visible
 from guanxi.audit.models import Source
 from guanxi.audit.selectors import field_history
 from guanxi.core.errors import GuanxiError, NotFound
-from guanxi.core.forms import add_service_error
+from guanxi.core.forms import form_status, save_form
 from guanxi.core.http import HtmxHttpRequest
 from guanxi.customers import selectors, services
 from guanxi.customers.forms import ContactForm, CustomerForm, FilterForm
@@ -97,21 +97,18 @@ def customer_detail(request: HtmxHttpRequest, customer_id: int) -> HttpResponse:
 def customer_create(request: HtmxHttpRequest) -> HttpResponse:
     user = _user(request)
     form = CustomerForm(request.POST or None, user=user)
-    if request.method == "POST" and form.is_valid():
-        try:
-            customer = services.customer_create(
-                actor=user,
-                source=Source.UI,
-                owner=form.cleaned_data.get("owner"),
-                tags=form.cleaned_data["tags"],
-                **form.service_data(),
-            )
-        except GuanxiError as exc:
-            add_service_error(form, exc)
-        else:
-            return redirect("customers:detail", customer_id=customer.pk)
-    status = 400 if request.method == "POST" else 200
-    return render(request, "customers/form.html", {"form": form, "customer": None}, status=status)
+    customer = save_form(
+        request,
+        form,
+        lambda d: services.customer_create(
+            actor=user, source=Source.UI, owner=d.get("owner"), tags=d["tags"], **form.service_data()
+        ),
+    )
+    if customer:
+        return redirect("customers:detail", customer_id=customer.pk)
+    return render(
+        request, "customers/form.html", {"form": form, "customer": None}, status=form_status(request)
+    )
 
 
 @login_required
@@ -120,28 +117,22 @@ def customer_edit(request: HtmxHttpRequest, customer_id: int) -> HttpResponse:
     user = _user(request)
     customer = selectors.customer_get_for_user(user=user, customer_id=customer_id)
     form = CustomerForm(request.POST or None, instance=Customer.objects.get(pk=customer.pk), user=user)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.customer_update(
-                actor=user,
-                source=Source.UI,
-                customer=customer,
-                owner=form.cleaned_data.get("owner"),
-                tags=form.cleaned_data["tags"],
-                **form.service_data(),
-            )
-        except GuanxiError as exc:
-            add_service_error(form, exc)
-        else:
-            return redirect("customers:detail", customer_id=customer.pk)
-    status = 400 if request.method == "POST" else 200
-    can_delete = user.is_admin or user.is_manager
-    return render(
+    saved = save_form(
         request,
-        "customers/form.html",
-        {"form": form, "customer": customer, "can_delete": can_delete},
-        status=status,
+        form,
+        lambda d: services.customer_update(
+            actor=user,
+            source=Source.UI,
+            customer=customer,
+            owner=d.get("owner"),
+            tags=d["tags"],
+            **form.service_data(),
+        ),
     )
+    if saved:
+        return redirect("customers:detail", customer_id=customer.pk)
+    context = {"form": form, "customer": customer, "can_delete": user.is_admin or user.is_manager}
+    return render(request, "customers/form.html", context, status=form_status(request))
 
 
 @login_required
@@ -217,27 +208,22 @@ def contact_create(request: HtmxHttpRequest, customer_id: int) -> HttpResponse:
     user = _user(request)
     customer = selectors.customer_get_for_user(user=user, customer_id=customer_id)
     form = ContactForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.contact_create(
-                actor=user,
-                source=Source.UI,
-                customer=customer,
-                phones=form.cleaned_data["phones"],
-                emails=form.cleaned_data["emails"],
-                **form.service_data(),
-            )
-        except GuanxiError as exc:
-            add_service_error(form, exc)
-        else:
-            return redirect("customers:detail", customer_id=customer.pk)
-    status = 400 if request.method == "POST" else 200
-    return render(
+    saved = save_form(
         request,
-        "customers/contact_form.html",
-        {"form": form, "customer": customer, "contact": None},
-        status=status,
+        form,
+        lambda d: services.contact_create(
+            actor=user,
+            source=Source.UI,
+            customer=customer,
+            phones=d["phones"],
+            emails=d["emails"],
+            **form.service_data(),
+        ),
     )
+    if saved:
+        return redirect("customers:detail", customer_id=customer.pk)
+    context = {"form": form, "customer": customer, "contact": None}
+    return render(request, "customers/contact_form.html", context, status=form_status(request))
 
 
 @login_required
@@ -246,27 +232,22 @@ def contact_edit(request: HtmxHttpRequest, contact_id: int) -> HttpResponse:
     user = _user(request)
     contact = selectors.contact_get_for_user(user=user, contact_id=contact_id)
     form = ContactForm(request.POST or None, instance=contact)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.contact_update(
-                actor=user,
-                source=Source.UI,
-                contact=contact,
-                phones=form.cleaned_data["phones"],
-                emails=form.cleaned_data["emails"],
-                **form.service_data(),
-            )
-        except GuanxiError as exc:
-            add_service_error(form, exc)
-        else:
-            return redirect("customers:detail", customer_id=contact.customer_id)
-    status = 400 if request.method == "POST" else 200
-    return render(
+    saved = save_form(
         request,
-        "customers/contact_form.html",
-        {"form": form, "customer": contact.customer, "contact": contact},
-        status=status,
+        form,
+        lambda d: services.contact_update(
+            actor=user,
+            source=Source.UI,
+            contact=contact,
+            phones=d["phones"],
+            emails=d["emails"],
+            **form.service_data(),
+        ),
     )
+    if saved:
+        return redirect("customers:detail", customer_id=contact.customer_id)
+    context = {"form": form, "customer": contact.customer, "contact": contact}
+    return render(request, "customers/contact_form.html", context, status=form_status(request))
 
 
 @login_required
