@@ -24,7 +24,6 @@ import os
 import random
 import threading
 import time
-import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
@@ -42,7 +41,7 @@ from guanxi.demo import fake, vocab
 from guanxi.engagement.models import Interaction
 from guanxi.sales.models import Order, OrderLine, Product
 from guanxi.search import documents
-from guanxi.search.pinyin import sort_key, syllables
+from guanxi.search.pinyin import sort_key, sort_key_from, syllables
 
 BENCH_PASSWORD = "guanxi-bench"  # noqa: S105 - the documented password of the generated bench users
 TZ = ZoneInfo("Asia/Shanghai")
@@ -639,13 +638,8 @@ class DocMaker:
             tokens |= self._cjk(part)
             if i:
                 tokens |= documents.cjk_tokens(parts[i - 1][-1] + part[0])
-        tokens.update(syl)
-        full = "".join(syl)
-        tokens.add(full)
-        tokens.add("".join(s[0] for s in syl))
-        name = "".join(parts)
-        codes = "".join(f"{ord(c):x}" for c in unicodedata.normalize("NFKC", name) if not c.isspace())
-        return tokens, (".".join(syl) + ".." + codes)[:255]
+        tokens |= documents.pinyin_tokens(syl)
+        return tokens, sort_key_from(syl, "".join(parts))
 
     def person_sort_key(self, name: str) -> str:
         key = self._person_sort.get(name)

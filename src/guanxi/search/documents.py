@@ -51,13 +51,18 @@ def name_tokens(name: str, *, person: bool = False) -> set[str]:
     text = _normalise(name)
     tokens = cjk_tokens(text) | set(_LATIN_WORD.findall(text))
     if has_cjk(text):
-        syl = syllables(text, person=person)[:MAX_NAME_SYLLABLES]
-        tokens.update(syl)
-        # Full pinyin and initials from every syllable on, so a prefix query finds a word
-        # inside the name: "tengda" and "td" find 深圳腾达贸易有限公司, "xiaoming" finds 王小明.
-        for i in range(len(syl)):
-            tokens.add("".join(syl[i:]))
-            tokens.add("".join(s[0] for s in syl[i:]))
+        tokens |= pinyin_tokens(syllables(text, person=person))
+    return tokens
+
+
+def pinyin_tokens(syl: list[str]) -> set[str]:
+    """Syllables, plus full pinyin and initials from every syllable on, so that a prefix query
+    finds a word inside the name: "tengda" and "td" find 深圳腾达贸易有限公司, "xiaoming" 王小明."""
+    syl = syl[:MAX_NAME_SYLLABLES]
+    tokens = set(syl)
+    for i in range(len(syl)):
+        tokens.add("".join(syl[i:]))
+        tokens.add("".join(s[0] for s in syl[i:]))
     return tokens
 
 

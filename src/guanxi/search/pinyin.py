@@ -119,7 +119,10 @@ def sort_key(text: str, *, person: bool = False) -> str:
     since only ASCII letters, digits and '.' occur). Characters are appended as hex code points
     so that different characters with the same reading still sort deterministically.
     """
-    syl = syllables(text, person=person)
+    return sort_key_from(syllables(text, person=person), text)
+
+
+def sort_key_from(syl: list[str], text: str) -> str:
+    """The sort key for ``text`` whose syllables are already known (bulk loaders cache them)."""
     codes = "".join(f"{ord(c):x}" for c in unicodedata.normalize("NFKC", text) if not c.isspace())
-    key = ".".join(syl) + ".." + codes
-    return key[:255]
+    return (".".join(syl) + ".." + codes)[:255]
