@@ -24,7 +24,8 @@ from http.cookies import SimpleCookie
 from pathlib import Path
 from typing import Any
 
-from django.db import connection
+from django.db import DatabaseError, connection, transaction
+from django.db.backends.signals import connection_created
 from django.test import Client
 
 from guanxi.accounts.models import Role, User
@@ -37,6 +38,9 @@ API_LIST_PATH = "/api/v1/customers?relationship_type=channel&sort=last_interacti
 NOTE_WORDS = ("报价", "投诉", "拜访", "合同", "发货", "样品", "付款", "回访")
 TARGET_MS = 50.0
 PAGE_BUDGET = 90.0  # seconds per page and pass; very slow pages are timed on fewer requests
+# gunicorn's default worker timeout; the same limit is put on each SQL statement (PostgreSQL), so a
+# runaway query fails the request instead of running on after gunicorn has killed its worker.
+REQUEST_TIMEOUT_S = 30
 
 
 @dataclass
@@ -61,6 +65,7 @@ class PageResult:
     queries: float = 0.0  # SELECTs per request (mean)
     bytes: float = 0.0
     errors: int = 0
+    sql_failed: int = 0  # requests whose statements failed (e.g. hit the statement timeout)
     truncated: bool = False  # stopped early: the page is too slow for the full count in the time budget
     statements: list[str] = field(default_factory=list)  # the statements of one request (abridged)
     slow_sql: str = ""
@@ -328,7 +333,8 @@ def time_http(
             sizes.append(len(body))
         elif time.monotonic() - started > budget / 4:
             warmup = i + 1  # a slow page: cut the warm-up short
-        if len(result.http_ms) >= 10 and time.monotonic() - started > budget:
+        enough = len(result.http_ms) >= 10 or (result.errors >= 3 and len(result.http_ms) >= 3)
+        if enough and time.monotonic() - started > budget:
             result.truncated = True
             break
     result.bytes = statistics.mean(sizes) if sizes else 0.0
@@ -351,13 +357,20 @@ def capture(client: Client, path: str) -> tuple[int, list[tuple[str, Any]]]:
     return response.status_code, statements
 
 
+class StatementFailed(Exception):
+    pass
+
+
 def run_statements(statements: list[tuple[str, Any]]) -> list[float]:
     times = []
     with connection.cursor() as cursor:
         for sql, params in statements:
             started = time.perf_counter()
-            cursor.execute(sql, params)
-            cursor.fetchall()
+            try:
+                cursor.execute(sql, params)
+                cursor.fetchall()
+            except DatabaseError as exc:  # e.g. cancelled by statement_timeout
+                raise StatementFailed(str(exc).splitlines()[0]) from exc
             times.append((time.perf_counter() - started) * 1000)
     return times
 
@@ -374,22 +387,37 @@ def time_sql(
     client = clients[page.user]
     captured = []
     started = time.monotonic()
+    failed = 0
+    failing: tuple[str, Any] | None = None
     for path in page.paths[warmup:]:
         status, statements = capture(client, path)
         if status != 200:
-            result.errors += 1
-        captured.append([s for s in statements if _is_select(s[0])])
-        if len(captured) >= 10 and time.monotonic() - started > budget / 2:
+            failed += 1  # not timed: its statement list is incomplete
+            if statements and failing is None:
+                failing = statements[-1]  # the statement that raised
+        else:
+            captured.append([s for s in statements if _is_select(s[0])])
+        enough = len(captured) >= 10 or (failed >= 3 and len(captured) + failed >= 5)
+        if enough and time.monotonic() - started > budget / 2:
             result.truncated = True
             break
     if captured:
         result.statements = [_head(sql) for sql, _ in captured[0]]
+    runnable = []
     for statements in captured:  # warm pass
-        run_statements(statements)
+        try:
+            run_statements(statements)
+            runnable.append(statements)
+        except StatementFailed:
+            failed += 1
     slowest: list[tuple[float, tuple[str, Any]]] = []
     counts = []
-    for statements in captured:
-        times = run_statements(statements)
+    for statements in runnable:
+        try:
+            times = run_statements(statements)
+        except StatementFailed:
+            failed += 1
+            continue
         counts.append(len(times))
         result.sql_ms.append(sum(times))
         if times:
@@ -397,7 +425,10 @@ def time_sql(
             result.main_sql_ms.append(times[i])
             slowest.append((times[i], statements[i]))
     result.queries = statistics.mean(counts) if counts else 0.0
-    if slowest:
+    result.sql_failed = failed
+    if failing is not None:
+        result.slow_sql, result.plan = explain(*failing)
+    elif slowest:
         # Explain the slowest statement of the request at the 95th percentile (not the single outlier).
         slowest.sort(key=lambda item: item[0])
         result.slow_sql, result.plan = explain(*slowest[round(0.95 * (len(slowest) - 1))][1])
@@ -411,12 +442,17 @@ def _head(sql: str) -> str:
 
 def explain(sql: str, params: Any) -> tuple[str, str]:
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        cursor.fetchall()
-        shown = connection.ops.last_executed_query(cursor, sql, params) or sql
+        cursor.execute("EXPLAIN " + sql, params)  # also makes last_executed_query show this statement
+        shown = (connection.ops.last_executed_query(cursor, sql, params) or sql).removeprefix("EXPLAIN ")
         if connection.vendor == "postgresql":
-            cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, params)
-            plan = "\n".join(row[0] for row in cursor.fetchall())
+            try:
+                with transaction.atomic():
+                    cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, params)
+                    plan = "\n".join(row[0] for row in cursor.fetchall())
+            except DatabaseError as exc:  # too slow to run to the end: the estimated plan instead
+                cursor.execute("EXPLAIN " + sql, params)
+                plan = f"-- EXPLAIN ANALYZE failed ({str(exc).splitlines()[0]}); estimated plan:\n"
+                plan += "\n".join(row[0] for row in cursor.fetchall())
         else:
             cursor.execute("EXPLAIN QUERY PLAN " + sql, params)
             rows = cursor.fetchall()
@@ -427,6 +463,12 @@ def explain(sql: str, params: Any) -> tuple[str, str]:
                 lines.append("  " * (depth[node] - 1) + detail)
             plan = "\n".join(lines)
     return str(shown), plan
+
+
+def _statement_timeout(sender: Any, connection: Any, **kwargs: Any) -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"SET statement_timeout = {REQUEST_TIMEOUT_S * 1000}")
 
 
 # --- Everything for one database ----------------------------------------------------------------
@@ -448,6 +490,9 @@ def measure(
     pages = build_pages(sales=sales, manager=manager, requests=requests, warmup=warmup, seed=seed)
     results = {p.key: PageResult(p.key, p.label, p.target, p.note) for p in pages}
     env = dict(os.environ)
+    if connection.vendor == "postgresql" and env.get("DATABASE_URL") and "?" not in env["DATABASE_URL"]:
+        timeout = urllib.parse.quote(f"-c statement_timeout={REQUEST_TIMEOUT_S * 1000}")
+        env["DATABASE_URL"] += f"?options={timeout}"
     env.update(
         GUANXI_ENV="development",
         GUANXI_DEBUG="false",
@@ -463,9 +508,11 @@ def measure(
             r = results[page.key]
             log(f"    HTTP {page.key:<13} median {median(r.http_ms):7.1f} ms  p95 {p95(r.http_ms):7.1f} ms")
     load["after_http"] = os.getloadavg()[0]
+    connection_created.connect(_statement_timeout)
+    connection.close()  # the next connection gets the timeout too
     clients = {}
     for key, user in users.items():
-        client = Client()
+        client = Client(raise_request_exception=False)
         client.force_login(user)
         clients[key] = client
     for page in pages:

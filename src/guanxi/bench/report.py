@@ -6,7 +6,7 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
-from guanxi.bench.measure import TARGET_MS
+from guanxi.bench.measure import REQUEST_TIMEOUT_S, TARGET_MS
 
 # Where the targets apply: (engine, scale).
 TARGET_RUNS = (("sqlite", "medium"), ("postgresql", "large"))
@@ -96,7 +96,9 @@ def page_table(result: dict[str, Any]) -> list[str]:
         ratio = http["median"] / sql["median"] if http["median"] and sql["median"] else None
         label = page["label"] + (" ★" if page["target"] else "")
         if page.get("errors"):
-            label += f" ({page['errors']} errors)"
+            label += f" (**{page['errors']} failed requests**)"
+        if page.get("sql_failed"):
+            label += f" ({page['sql_failed']} hit the {REQUEST_TIMEOUT_S} s statement timeout in the SQL run)"
         if page.get("truncated"):
             label += f" (slow: {http['n']} requests)"
         lines.append(
@@ -241,7 +243,10 @@ def write_report(
         "customers) unless the page says manager. *SQL floor*: the same request's SELECT statements, "
         "captured "
         "from the same views and re-run bare with a cursor on one connection (the sum per request); "
-        "*slowest query*: the most expensive of those statements. ★ = page with a target.",
+        "*slowest query*: the most expensive of those statements. ★ = page with a target. "
+        f"gunicorn's worker timeout is {REQUEST_TIMEOUT_S} s and PostgreSQL statements are limited to "
+        f"{REQUEST_TIMEOUT_S} s as well: a request that runs longer fails (HTTP 500) and is counted at "
+        "the time it took.",
         "",
     ]
     for result in ok:

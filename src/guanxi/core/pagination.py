@@ -73,6 +73,17 @@ def _decode(cursor: str, spec: SortSpec) -> tuple[int, Any, int]:
     return phase, value, last_id
 
 
+def decode_cursor(cursor: str, spec: SortSpec) -> tuple[int, Any, int]:
+    """(phase, last sort value, last id) of a cursor made by ``paginate`` or ``encode_cursor``."""
+    return _decode(cursor, spec)
+
+
+def encode_cursor(value: Any, pk: int) -> str:
+    if isinstance(value, dt.datetime | dt.date):
+        value = value.isoformat()
+    return _encode({"p": 0 if value is not None else 1, "v": value, "i": pk})
+
+
 def _after(field: str, value: Any, last_id: int, descending: bool) -> Q:
     op = "lt" if descending else "gt"
     op_eq = "lte" if descending else "gte"
@@ -145,8 +156,4 @@ def paginate(
         return Page(items, None)
     items = items[:size]
     last = items[-1]
-    last_value = getattr(last, spec.field)
-    if isinstance(last_value, dt.datetime | dt.date):
-        last_value = last_value.isoformat()
-    next_cursor = _encode({"p": 0 if last_value is not None else 1, "v": last_value, "i": last.pk})
-    return Page(items, next_cursor)
+    return Page(items, encode_cursor(getattr(last, spec.field), last.pk))

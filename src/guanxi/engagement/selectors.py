@@ -11,7 +11,7 @@ from django.db.models import QuerySet
 from guanxi.accounts.models import User
 from guanxi.audit.models import AuditEvent
 from guanxi.core.errors import NotFound
-from guanxi.core.pagination import Page, SortSpec, paginate
+from guanxi.core.pagination import Page, SortSpec, decode_cursor, encode_cursor, paginate
 from guanxi.customers.models import Customer
 from guanxi.customers.selectors import customer_queryset_for_user
 from guanxi.engagement.models import Interaction
@@ -39,6 +39,12 @@ def interaction_get_for_user(*, user: User, interaction_id: int) -> Interaction:
     return interaction
 
 
+# The note search looks at the newest interactions first and widens the window only when it found
+# too few: a frequent word (报价) is answered from the newest rows, a rare one from its few matches.
+SEARCH_WINDOW = 20_000
+SEARCH_WINDOW_GROWTH = 8
+
+
 def interaction_list(
     *, user: User, customer_id: int | None = None, q: str = "", cursor: str | None = None, size: int = 50
 ) -> Page[Interaction]:
@@ -48,13 +54,29 @@ def interaction_list(
     terms = parse_query(q) if q.strip() else []
     if q.strip() and not terms:
         return Page([], None)
-    if terms:
-        qs = filter_matching(qs, terms)
     qs = qs.select_related("customer", "created_by").prefetch_related("contacts", "participants")
-    # A text search is ordered by most recently logged (id), which both FTS engines deliver in index
-    # order; ordering matches by occurrence time would sort every match of a frequent word (报价).
-    spec = SEARCH_SORT if terms else TIME_SORT
-    return paginate(qs, spec, cursor=cursor, size=size)
+    if not terms:
+        return paginate(qs, TIME_SORT, cursor=cursor, size=size)
+    # A text search lists the most recently logged first (by id) and reads the newest ids first,
+    # widening the id window only while it has found too few: a frequent word (报价) is answered
+    # from the newest rows, a rare one from its few matches; neither reads every match.
+    upper = (Interaction.objects.order_by("-id").values_list("id", flat=True).first() or 0) + 1
+    if cursor:
+        upper = min(upper, decode_cursor(cursor, SEARCH_SORT)[2])
+    items: list[Interaction] = []
+    window = SEARCH_WINDOW
+    while len(items) <= size:
+        lower = max(upper - window, 0)
+        part = filter_matching(qs, terms, id_above=lower, id_below=upper).filter(id__gt=lower, id__lt=upper)
+        items += list(part.order_by("-id")[: size + 1 - len(items)])
+        if lower == 0:
+            break
+        upper = lower + 1
+        window *= SEARCH_WINDOW_GROWTH
+    if len(items) <= size:
+        return Page(items, None)
+    items = items[:size]
+    return Page(items, encode_cursor(items[-1].pk, items[-1].pk))
 
 
 @dataclass

@@ -29,15 +29,32 @@ def _tsquery(terms: list[QueryTerm]) -> str:
     return " & ".join(f"{t.token}:*" if t.prefix else t.token for t in terms)
 
 
-def filter_matching(queryset: QuerySet[M], terms: list[QueryTerm]) -> QuerySet[M]:
-    """Narrow ``queryset`` to rows whose search document matches every term."""
+def filter_matching(
+    queryset: QuerySet[M], terms: list[QueryTerm], *, id_above: int | None = None, id_below: int | None = None
+) -> QuerySet[M]:
+    """Narrow ``queryset`` to rows whose search document matches every term.
+
+    ``id_above`` / ``id_below`` bound the match inside the index (FTS5 rowid range, PostgreSQL
+    BitmapAnd with the primary key), so a search over the newest rows never reads every match.
+    """
     if not terms:
         return queryset
     table = queryset.model._meta.db_table
     if table not in INDEXED_TABLES:
         raise ValueError(f"{table} has no search index")
-    if connection.vendor == "sqlite":
-        sql = f"SELECT rowid FROM {fts_table(table)} WHERE {fts_table(table)} MATCH %s"  # noqa: S608 - fixed names
-        return queryset.filter(id__in=RawSQL(sql, [_fts5_match(terms)]))  # noqa: S611 - parameterised
-    sql = f"SELECT id FROM {table} WHERE to_tsvector('simple', search_doc) @@ to_tsquery('simple', %s)"  # noqa: S608
-    return queryset.filter(id__in=RawSQL(sql, [_tsquery(terms)]))  # noqa: S611 - parameterised
+    sqlite = connection.vendor == "sqlite"
+    key = "rowid" if sqlite else "id"
+    bounds, params = "", []
+    if id_above is not None:
+        bounds += f" AND {key} > %s"
+        params.append(id_above)
+    if id_below is not None:
+        bounds += f" AND {key} < %s"
+        params.append(id_below)
+    if sqlite:
+        fts = fts_table(table)
+        sql = f"SELECT rowid FROM {fts} WHERE {fts} MATCH %s{bounds}"  # noqa: S608 - fixed names, params bound
+        return queryset.filter(id__in=RawSQL(sql, [_fts5_match(terms), *params]))  # noqa: S611 - parameterised
+    # search_tsv: a stored to_tsvector('simple', search_doc) with a GIN index (migration 0002).
+    sql = f"SELECT id FROM {table} WHERE search_tsv @@ to_tsquery('simple', %s){bounds}"  # noqa: S608
+    return queryset.filter(id__in=RawSQL(sql, [_tsquery(terms), *params]))  # noqa: S611 - parameterised

@@ -142,3 +142,28 @@ def test_rebuild_search_command_restores_stale_documents(data):
     assert customer_list(user=owner, filters=CustomerFilters(q="华为")).items == []
     call_command("rebuild_search", batch=100, stdout=open("/dev/null", "w"))  # noqa: SIM115
     assert names(customer_list(user=owner, filters=CustomerFilters(q="华为"))) == ["华为技术有限公司"]
+
+
+@pytest.mark.parametrize("window", [1, 2, 5, 20_000])
+def test_note_search_pages_through_every_match_newest_first(data, monkeypatch, window):
+    from guanxi.engagement import selectors as engagement_selectors
+    from guanxi.engagement.models import Interaction
+
+    monkeypatch.setattr(engagement_selectors, "SEARCH_WINDOW", window)
+    monkeypatch.setattr(engagement_selectors, "SEARCH_WINDOW_GROWTH", 2)
+    owner, _, huawei, _ = data
+    for i in range(7):
+        make_interaction(huawei, summary=f"第{i}次报价" if i % 2 else f"第{i}次拜访")
+    expected = list(
+        Interaction.objects.filter(customer__owner=owner, summary__contains="报价")
+        .order_by("-id")
+        .values_list("id", flat=True)
+    )
+    seen, cursor = [], None
+    while True:
+        page = interaction_list(user=owner, q="报价", cursor=cursor, size=2)
+        seen += [i.pk for i in page.items]
+        if not page.next_cursor:
+            break
+        cursor = page.next_cursor
+    assert seen == expected and len(expected) == 4
