@@ -130,7 +130,8 @@ def customer_list(
             qs = qs.filter(**conditions)
         if filters.tag:
             qs = qs.filter(tags__name=filters.tag)
-        return qs.select_related("owner", "team")
+        # search_doc is only ever matched in SQL; not loading it halves the bytes per row.
+        return qs.select_related("owner", "team").defer("search_doc")
 
     branches = [narrow(branch) for branch in customer_branches_for_user(user)]
     page = paginate(branches, SORTS[filters.sort], cursor=cursor, size=size)

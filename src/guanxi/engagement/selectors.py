@@ -54,7 +54,11 @@ def interaction_list(
     terms = parse_query(q) if q.strip() else []
     if q.strip() and not terms:
         return Page([], None)
-    qs = qs.select_related("customer", "created_by").prefetch_related("contacts", "participants")
+    qs = (
+        qs.select_related("customer", "created_by")
+        .prefetch_related("contacts", "participants")
+        .defer("search_doc", "customer__search_doc")
+    )
     if not terms:
         return paginate(qs, TIME_SORT, cursor=cursor, size=size)
     # A text search lists the most recently logged first (by id) and reads the newest ids first,
