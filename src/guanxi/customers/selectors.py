@@ -181,13 +181,18 @@ def contact_get_for_user(*, user: User, contact_id: int) -> Contact:
 def contact_list(
     *, user: User, customer_id: int | None = None, q: str = "", cursor: str | None = None, size: int = 50
 ) -> Page[Contact]:
-    qs = contact_queryset_for_user(user)
-    if customer_id:
-        qs = qs.filter(customer_id=customer_id)
-    if q.strip():
-        terms = parse_query(q)
-        if not terms:
-            return Page([], None)
-        qs = filter_matching(qs, terms)
-    qs = qs.select_related("customer").prefetch_related("points")
-    return paginate(qs, SortSpec("sort_key", descending=False), cursor=cursor, size=size)
+    terms = parse_query(q) if q.strip() else []
+    if q.strip() and not terms:
+        return Page([], None)
+    branches = []
+    # One branch per visibility rule (see customer_branches_for_user), each index-friendly.
+    for customers in customer_branches_for_user(user):
+        qs = Contact.objects.filter(customer__in=customers.values("id"))
+        if customer_id:
+            qs = qs.filter(customer_id=customer_id)
+        if terms:
+            qs = filter_matching(qs, terms)
+        branches.append(qs.select_related("customer").defer("search_doc", "customer__search_doc"))
+    page = paginate(branches, SortSpec("sort_key", descending=False), cursor=cursor, size=size)
+    prefetch_related_objects(page.items, "points")
+    return page
