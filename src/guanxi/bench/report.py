@@ -219,7 +219,7 @@ def write_report(
         settings = ", ".join(f"{k}={v}" for k, v in facts["postgresql_settings"].items())
         out.append(f"| PostgreSQL settings (server defaults, untuned) | {settings} |")
     if facts.get("git_commit"):
-        out.append(f"| Code | git {facts['git_commit']} (plus uncommitted changes, if any) |")
+        out.append(f"| Code | git {facts['git_commit']} |")
     out += [
         "",
         "## Targets",

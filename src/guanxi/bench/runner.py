@@ -146,7 +146,14 @@ def machine_facts(pg_url: str | None) -> dict[str, Any]:
             text=True,
             check=True,
         ).stdout.strip()
-        facts["git_commit"] = commit
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=PROJECT_DIR,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.splitlines()
+        facts["git_commit"] = commit + (f" + {len(dirty)} uncommitted files" if dirty else "")
     except (OSError, subprocess.CalledProcessError):
         pass
     return facts
@@ -245,6 +252,8 @@ def run(opts: RunOptions, log: Callable[[str], None] = print) -> list[dict[str, 
         skipped.append(f"PostgreSQL unreachable at {opts.pg_url}: its runs were skipped")
         log(f"!! {skipped[-1]}")
         engines.remove("postgresql")
+    # Facts (and the git commit) as of the start: the working tree may change during a long run.
+    facts = machine_facts(opts.pg_url if pg_version or opts.report_only else None)
     runs = [] if opts.report_only else plan_runs(opts.scales, engines)
     results = []
     for engine, scale in runs:
@@ -262,7 +271,6 @@ def run(opts: RunOptions, log: Callable[[str], None] = print) -> list[dict[str, 
                 results.append(earlier)
     order = {name: i for i, name in enumerate([*SCALES, "tiny"])}
     results.sort(key=lambda r: (order.get(r["scale"], 99), ENGINES.index(r["engine"])))
-    facts = machine_facts(opts.pg_url if pg_version or opts.report_only else None)
     command, seconds, requests, warmup = (
         opts.command,
         time.perf_counter() - started,
