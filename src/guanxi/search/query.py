@@ -58,8 +58,6 @@ def filter_matching(
     # search_tsv: a stored to_tsvector('simple', search_doc) with a GIN index (migration 0002).
     # MATERIALIZED makes PostgreSQL find the matches through the GIN index first; otherwise, with
     # an ORDER BY id LIMIT outside, it may walk the primary key testing every row (10M interactions).
-    sql = (
-        f"WITH m AS MATERIALIZED (SELECT id FROM {table} WHERE search_tsv @@ to_tsquery('simple', %s){bounds}) "  # noqa: S608
-        "SELECT id FROM m"
-    )
+    match = f"SELECT id FROM {table} WHERE search_tsv @@ to_tsquery('simple', %s){bounds}"  # noqa: S608
+    sql = f"WITH m AS MATERIALIZED ({match}) SELECT id FROM m"  # noqa: S608 - fixed names, params bound
     return queryset.filter(id__in=RawSQL(sql, [_tsquery(terms), *params]))  # noqa: S611 - parameterised
