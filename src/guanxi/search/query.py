@@ -56,8 +56,10 @@ def filter_matching(
         sql = f"SELECT rowid FROM {fts} WHERE {fts} MATCH %s{bounds}"  # noqa: S608 - fixed names, params bound
         return queryset.filter(id__in=RawSQL(sql, [_fts5_match(terms), *params]))  # noqa: S611 - parameterised
     # search_tsv: a stored to_tsvector('simple', search_doc) with a GIN index (migration 0002).
-    # MATERIALIZED makes PostgreSQL find the matches through the GIN index first; otherwise, with
-    # an ORDER BY id LIMIT outside, it may walk the primary key testing every row (10M interactions).
-    match = f"SELECT id FROM {table} WHERE search_tsv @@ to_tsquery('simple', %s){bounds}"  # noqa: S608
-    sql = f"WITH m AS MATERIALIZED ({match}) SELECT id FROM m"  # noqa: S608 - fixed names, params bound
+    sql = f"SELECT id FROM {table} WHERE search_tsv @@ to_tsquery('simple', %s){bounds}"  # noqa: S608
+    if bounds:
+        # An id window (the note search): MATERIALIZED makes the GIN index drive; otherwise, with
+        # ORDER BY id LIMIT outside, PostgreSQL may walk the primary key testing every row. Without
+        # a window the planner is left free to start from the user's few visible rows instead.
+        sql = f"WITH m AS MATERIALIZED ({sql}) SELECT id FROM m"  # noqa: S608 - fixed names, params bound
     return queryset.filter(id__in=RawSQL(sql, [_tsquery(terms), *params]))  # noqa: S611 - parameterised
