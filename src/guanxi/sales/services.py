@@ -261,6 +261,3 @@ def order_update(
             changes=changes,
         )
     return order
-
-
-__all__ = ["LineInput", "order_create", "order_update", "product_create", "product_update"]
