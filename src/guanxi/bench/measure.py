@@ -7,6 +7,7 @@ Django at the generated database; gunicorn is started with the same environment.
 from __future__ import annotations
 
 import http.client
+import importlib
 import os
 import random
 import re
@@ -199,7 +200,31 @@ def build_pages(*, sales: User, manager: User, requests: int, warmup: int, seed:
             ["/api/v1/search?" + urllib.parse.urlencode({"q": q, "limit": 20}) for _, q in queries],
         )
     )
+    for provider in page_providers():
+        pages += provider(sales=sales, manager=manager, rng=rng, n=n)
     return pages
+
+
+def page_providers() -> list[Callable[..., list[Page]]]:
+    """Each domain package may add its own pages in ``guanxi.<package>.benchpages``.
+
+    The module defines ``pages(*, sales: User, manager: User, rng: random.Random, n: int)``
+    returning ``list[Page]`` (n paths each); they are timed and reported like the core pages.
+    """
+    from django.apps import apps
+
+    providers = []
+    for config in apps.get_app_configs():
+        if not config.name.startswith("guanxi."):
+            continue
+        try:
+            module = importlib.import_module(f"{config.name}.benchpages")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{config.name}.benchpages":
+                raise
+            continue
+        providers.append(module.pages)
+    return providers
 
 
 def bench_users() -> tuple[User, User]:
