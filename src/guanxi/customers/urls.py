@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.customer_list, name="list"),
     path("new/", views.customer_create, name="create"),
     path("<int:customer_id>/", views.customer_detail, name="detail"),
+    path("<int:customer_id>/timeline/", views.customer_timeline_more, name="timeline"),
     path("<int:customer_id>/edit/", views.customer_edit, name="edit"),
     path("<int:customer_id>/history/", views.customer_history, name="history"),
     path("<int:customer_id>/delete/", views.customer_delete, name="delete"),

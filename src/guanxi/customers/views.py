@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from guanxi.accounts.models import Team, User
 from guanxi.accounts.selectors import user_list_visible
@@ -18,7 +20,7 @@ from guanxi.customers import selectors, services
 from guanxi.customers.forms import ContactForm, CustomerForm, FilterForm
 from guanxi.customers.models import Customer, CustomerStatus, RelationshipType, Tag
 from guanxi.engagement.forms import InteractionForm
-from guanxi.engagement.selectors import customer_timeline
+from guanxi.engagement.selectors import customer_timeline, timeline_cursor
 
 
 def _user(request: HtmxHttpRequest) -> User:
@@ -83,13 +85,36 @@ def customer_detail(request: HtmxHttpRequest, customer_id: int) -> HttpResponse:
         {
             "customer": customer,
             "contacts": contacts,
-            "timeline": customer_timeline(customer, limit=50),
+            **_timeline_page(customer, cursor=None),
             "recent_orders": customer.orders.order_by("-ordered_on", "-id")[:10],
             "log_form": InteractionForm(customer=customer, contacts=contacts),
             "shares": customer.shares.select_related("user", "team"),
             "can_share": _can_share(user, customer),
         },
     )
+
+
+# The customer page shows the newest entries; "older" loads the next page in place (htmx).
+TIMELINE_PAGE = 20
+
+
+def _timeline_page(customer: Customer, *, cursor: str | None) -> dict[str, Any]:
+    entries = customer_timeline(customer, limit=TIMELINE_PAGE + 1, cursor=cursor, with_participants=False)
+    more = len(entries) > TIMELINE_PAGE
+    entries = entries[:TIMELINE_PAGE]
+    return {
+        "customer": customer,
+        "timeline": entries,
+        "timeline_next": timeline_cursor(entries[-1]) if more else None,
+    }
+
+
+@login_required
+@require_GET
+def customer_timeline_more(request: HtmxHttpRequest, customer_id: int) -> HttpResponse:
+    customer = selectors.customer_get_for_user(user=_user(request), customer_id=customer_id)
+    cursor = request.GET.get("cursor") or None
+    return render(request, "customers/_timeline_page.html", _timeline_page(customer, cursor=cursor))
 
 
 @login_required

@@ -33,9 +33,15 @@ class InteractionForm(forms.Form):
         self, *args: Any, customer: Customer, contacts: list[Contact] | None = None, **kwargs: Any
     ) -> None:
         super().__init__(*args, **kwargs)
-        cast(
-            "forms.ModelMultipleChoiceField[Contact]", self.fields["contacts"]
-        ).queryset = Contact.objects.filter(customer=customer).order_by("sort_key")
+        field = cast("forms.ModelMultipleChoiceField[Contact]", self.fields["contacts"])
+        field.queryset = Contact.objects.filter(customer=customer).order_by("sort_key")
+        if contacts is not None:
+            # The page has the customer's contacts already: render the boxes from them (no query);
+            # a submitted choice is still validated against the queryset.
+            field.choices = [(c.pk, c.name) for c in contacts]
+            self.has_contacts = bool(contacts)
+        else:
+            self.has_contacts = field.queryset.exists()
 
     def clean_summary(self) -> str:
         value = (self.cleaned_data.get("summary") or "").strip()

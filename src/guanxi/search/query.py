@@ -63,3 +63,44 @@ def filter_matching(
         # a window the planner is left free to start from the user's few visible rows instead.
         sql = f"WITH m AS MATERIALIZED ({sql}) SELECT id FROM m"  # noqa: S608 - fixed names, params bound
     return queryset.filter(id__in=RawSQL(sql, [_tsquery(terms), *params]))  # noqa: S611 - parameterised
+
+
+def newest_matches(
+    model: type[Model], terms: list[QueryTerm], *, below: int | None, limit: int
+) -> tuple[list[int], bool]:
+    """Ids of rows matching every term (below ``below``), read from the index alone.
+
+    Returns up to ``limit`` ids, newest first, and whether they are all the matches there are.
+    SQLite's FTS5 walks its rowids in descending order, so an incomplete answer still holds the
+    newest matches. A GIN index returns matches in no useful order: on PostgreSQL an incomplete
+    answer only says "many" (the ids are then not the newest); the CTE is read lazily, so that
+    costs at most ``limit`` matching rows.
+    """
+    table = model._meta.db_table
+    if table not in INDEXED_TABLES:
+        raise ValueError(f"{table} has no search index")
+    if connection.vendor == "sqlite":
+        fts = fts_table(table)
+        sql = f"SELECT rowid FROM {fts} WHERE {fts} MATCH %s"  # noqa: S608 - fixed names, params bound
+        params: list[int | str] = [_fts5_match(terms)]
+        if below is not None:
+            sql += " AND rowid < %s"
+            params.append(below)
+        sql += " ORDER BY rowid DESC LIMIT %s"
+    else:
+        sql = (
+            f"WITH m AS MATERIALIZED (SELECT id FROM {table} WHERE search_tsv @@ to_tsquery('simple', %s)) "  # noqa: S608
+            "SELECT id FROM m"
+        )
+        params = [_tsquery(terms)]
+        if below is not None:
+            sql += " WHERE id < %s"
+            params.append(below)
+        sql += " LIMIT %s"
+    params.append(limit + 1)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        ids = [row[0] for row in cursor.fetchall()]
+    complete = len(ids) <= limit
+    ids = sorted(ids[:limit], reverse=True)
+    return ids, complete

@@ -52,7 +52,7 @@ def search_all(*, user: User, query: str, limit: int = 10) -> SearchResults:
                 "customer_id": ct.customer_id,
             }
         )
-    for i in interaction_list(user=user, q=query, size=limit).items:
+    for i in interaction_list(user=user, q=query, size=limit, with_people=False).items:
         results.interactions.append(
             {
                 "id": i.pk,

@@ -157,3 +157,46 @@ def test_list_load_more_returns_rows_only_for_htmx(world, client_for):
     )
     assert more.status_code == 200
     assert "<html" not in more.content.decode() and "<tr>" in more.content.decode()
+
+
+def test_customer_page_shows_newest_timeline_and_pages_through_the_rest(world, client_for):
+    import datetime as dt
+    import re
+
+    from django.utils import timezone
+
+    from guanxi.customers.views import TIMELINE_PAGE
+    from guanxi.engagement.selectors import customer_timeline
+    from guanxi.testing.factories import make_interaction
+
+    customer = world.customer
+    same_moment = timezone.now() - dt.timedelta(days=1)
+    for i in range(TIMELINE_PAGE + 7):
+        # Several entries share one instant: the cursor must neither skip nor repeat them.
+        when = same_moment if i % 3 == 0 else same_moment - dt.timedelta(minutes=i)
+        make_interaction(customer, summary=f"第{i}次拜访", occurred_at=when)
+    expected = [
+        ("interaction" if e.kind == "interaction" else "event", e.payload.pk)
+        for e in customer_timeline(customer, limit=500)
+    ]
+    client = client_for(world.owner)
+    resp = client.get(reverse("customers:detail", args=[customer.pk]))
+    html = resp.content.decode()
+    seen = re.findall(r'id="interaction-(\d+)"', html)
+    entries = len(re.findall(r'<li class="(?:interaction|event)"', html))
+    assert entries == TIMELINE_PAGE
+    pages = 1
+    while match := re.search(r'hx-get="([^"]+/timeline/\?cursor=[^"]+)"', html):
+        html = client.get(match.group(1).replace("&amp;", "&"), HTTP_HX_REQUEST="true").content.decode()
+        seen += re.findall(r'id="interaction-(\d+)"', html)
+        entries += len(re.findall(r'<li class="(?:interaction|event)"', html))
+        pages += 1
+    assert pages == 2 and entries == len(expected)
+    assert [int(pk) for pk in seen] == [pk for kind, pk in expected if kind == "interaction"]
+
+
+def test_timeline_page_rejects_a_bad_cursor_and_hides_other_customers(world, client_for):
+    url = reverse("customers:timeline", args=[world.customer.pk])
+    resp = client_for(world.owner).get(url, {"cursor": "not-a-cursor"})
+    assert resp.status_code == 400
+    assert client_for(world.outsider).get(url).status_code == 404

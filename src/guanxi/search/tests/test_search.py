@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from guanxi.customers.models import Customer
 from guanxi.customers.selectors import CustomerFilters, contact_list, customer_list
 from guanxi.engagement.selectors import interaction_list
 from guanxi.search.documents import build, parse_query
@@ -144,16 +145,24 @@ def test_rebuild_search_command_restores_stale_documents(data):
     assert names(customer_list(user=owner, filters=CustomerFilters(q="华为"))) == ["华为技术有限公司"]
 
 
-@pytest.mark.parametrize("window", [1, 2, 5, 20_000])
-def test_note_search_pages_through_every_match_newest_first(data, monkeypatch, window):
+@pytest.mark.parametrize(
+    ("window", "probe"),
+    # probe 1 and 2: more matches than the probe, so SQLite reads batches and PostgreSQL windows;
+    # probe 400: the probe holds every match.
+    [(1, 1), (2, 1), (5, 2), (20_000, 1), (20_000, 400)],
+)
+def test_note_search_pages_through_every_match_newest_first(data, monkeypatch, window, probe):
     from guanxi.engagement import selectors as engagement_selectors
     from guanxi.engagement.models import Interaction
 
     monkeypatch.setattr(engagement_selectors, "SEARCH_WINDOW", window)
     monkeypatch.setattr(engagement_selectors, "SEARCH_WINDOW_GROWTH", 2)
-    owner, _, huawei, _ = data
+    monkeypatch.setattr(engagement_selectors, "NOTE_PROBE", probe)
+    owner, other, huawei, _ = data
+    hidden = Customer.objects.get(owner=other)
     for i in range(7):
         make_interaction(huawei, summary=f"第{i}次报价" if i % 2 else f"第{i}次拜访")
+        make_interaction(hidden, summary=f"第{i}次报价")  # matches the owner must not see
     expected = list(
         Interaction.objects.filter(customer__owner=owner, summary__contains="报价")
         .order_by("-id")
