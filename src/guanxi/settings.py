@@ -144,6 +144,10 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
             " PRAGMA foreign_keys=ON; PRAGMA cache_size=-64000; PRAGMA mmap_size=268435456;"
         ),
     }
+    # Persistent connections keep SQLite's page cache warm between requests (each gunicorn worker
+    # holds one); Django never keeps a transaction open between requests, so WAL checkpoints run.
+    _db["CONN_MAX_AGE"] = env_int("GUANXI_DB_CONN_MAX_AGE", 60, minimum=0)
+_db["CONN_HEALTH_CHECKS"] = True
 DATABASES = {"default": _db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
