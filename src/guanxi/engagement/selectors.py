@@ -74,19 +74,35 @@ def interaction_list(
     if not terms:
         return paginate(qs, TIME_SORT, cursor=cursor, size=size)
     below = decode_cursor(cursor, SEARCH_SORT)[2] if cursor else None
-    items: list[Interaction] = []
+    hits: list[int] = []
     batch = NOTE_PROBE
     while True:
         ids, complete = newest_matches(Interaction, terms, below=below, limit=batch)
         if not complete and connection.vendor != "sqlite":
-            items = _note_windows(qs, terms, below=below, size=size)
-            break
-        if ids:
-            items += list(qs.filter(id__in=ids).order_by("-id")[: size + 1 - len(items)])
-        if complete or len(items) > size:
+            return _page_of_hits(_note_windows(qs, terms, below=below, size=size), size)
+        hits += _visible(user, ids, customer_id)
+        if complete or len(hits) > size:
             break
         below = ids[-1]
         batch = min(batch * 4, NOTE_BATCH_MAX)
+    hits = hits[: size + 1]
+    return _page_of_hits(list(qs.filter(id__in=hits).order_by("-id")), size)
+
+
+def _visible(user: User, ids: list[int], customer_id: int | None) -> list[int]:
+    """Those of ``ids`` (newest first) the user may see, in two primary-key reads: the planners,
+    given the visibility subquery and a list of ids together, tend to walk every visible customer."""
+    rows = Interaction.objects.filter(id__in=ids).values_list("id", "customer_id")
+    if customer_id:
+        rows = rows.filter(customer_id=customer_id)
+    pairs = list(rows)
+    visible = set(
+        customer_queryset_for_user(user).filter(id__in={c for _, c in pairs}).values_list("id", flat=True)
+    )
+    return sorted((i for i, c in pairs if c in visible), reverse=True)
+
+
+def _page_of_hits(items: list[Interaction], size: int) -> Page[Interaction]:
     if len(items) <= size:
         return Page(items, None)
     items = items[:size]
