@@ -194,6 +194,7 @@ def table_specs() -> dict[str, TableSpec]:
                 "order_count",
                 "revenue_total",
                 "search_doc",
+                "search_scope",
                 "sort_key",
             ],
         ),
@@ -224,6 +225,7 @@ def table_specs() -> dict[str, TableSpec]:
                 "created_at",
                 "updated_at",
                 "search_doc",
+                "search_scope",
                 "sort_key",
             ],
         ),
@@ -247,6 +249,7 @@ def table_specs() -> dict[str, TableSpec]:
                 "created_at",
                 "updated_at",
                 "search_doc",
+                "search_scope",
             ],
         ),
         "participant": TableSpec(_m2m(Interaction, "participants"), ["id", "interaction", "user"]),
@@ -915,6 +918,7 @@ class BulkGenerator:
             cid = start + k + 1
             self.ids["customer"] = cid
             owner_id, team_id = base.sales[randrange(len(base.sales))]
+            keys = documents.scope(owner_id, team_id)
             city = fake.CITY(rng)
             district = city.districts[randrange(len(city.districts))]
             created_epoch = self.midnight - (30 + randrange(1500)) * DAY + 9 * 3600 + randrange(9 * 3600)
@@ -1033,6 +1037,7 @@ class BulkGenerator:
                         created,
                         created,
                         cdoc,
+                        keys,
                         docs.person_sort_key(cname),
                     )
                 )
@@ -1076,6 +1081,7 @@ class BulkGenerator:
                             when,
                             when,
                             note_doc,
+                            keys,
                         )
                     )
                     pid += 1
@@ -1159,6 +1165,7 @@ class BulkGenerator:
                     order_count,
                     _money(revenue),
                     doc,
+                    keys,
                     skey,
                 )
             )

@@ -30,6 +30,7 @@ SCHEDULE: list[ScheduledJob] = [
     ScheduledJob(
         "verify_customer_figures", "guanxi.sales.tasks.verify_customer_figures", dt.timedelta(days=1)
     ),
+    ScheduledJob("repair_search_scopes", "guanxi.customers.tasks.repair_search_scopes", dt.timedelta(days=1)),
 ]
 
 

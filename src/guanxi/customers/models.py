@@ -123,6 +123,7 @@ class Customer(models.Model):
     # Search document (CJK unigrams/bigrams, pinyin, initials, digits) and pinyin sort key,
     # both computed in Python by guanxi.search.documents.
     search_doc = models.TextField(blank=True, default="")
+    search_scope = models.CharField(max_length=40, blank=True, default="")  # documents.scope
     sort_key = models.CharField(max_length=255, blank=True, default="")
 
     class Meta:
@@ -220,6 +221,7 @@ class Contact(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     search_doc = models.TextField(blank=True, default="")
+    search_scope = models.CharField(max_length=40, blank=True, default="")  # documents.scope
     sort_key = models.CharField(max_length=255, blank=True, default="")
 
     class Meta:

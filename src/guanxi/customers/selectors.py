@@ -41,20 +41,37 @@ def customer_visibility_q(user: User) -> Q:
 SHARED_ID_LIST_LIMIT = 2000
 
 
-def customer_branches_for_user(user: User) -> list[QuerySet[Customer]]:
+@dataclass
+class Branch:
+    """One rule by which a user sees customers, and its key in the search index (if it has one)."""
+
+    customers: QuerySet[Customer]
+    scope: str | None = None  # documents.scope key: "o<owner>" / "t<team>"; None = no index key
+    everything: bool = False  # every customer (an administrator): the index needs no key either
+
+    @property
+    def indexed(self) -> bool:
+        """Whether the search index alone can tell which rows belong to this branch."""
+        return self.everything or self.scope is not None
+
+
+def visibility_branches(user: User) -> list[Branch]:
     """The user's visible customers as a union of index-friendly branches (see core.pagination).
 
-    owner_id = me → index (owner, last_interaction_at, id); team_id = t for each managed team →
-    index (team, …); explicitly shared customers → a short id list. The OR of these in one query
-    makes PostgreSQL walk the whole sort index at 1M customers.
+    owner_id = me → index (owner, last_interaction_at, id) and search key o<me>; team_id = t for
+    each managed team → index (team, …) and key t<t>; explicitly shared customers → a short id
+    list. The OR of these in one query makes PostgreSQL walk the whole sort index at 1M customers.
     """
     if not user.is_authenticated or not user.is_active:
-        return [Customer.objects.none()]
+        return [Branch(Customer.objects.none())]
     if user.is_admin:
-        return [Customer.objects.all()]
-    branches = [Customer.objects.filter(owner_id=user.pk)]
+        return [Branch(Customer.objects.all(), everything=True)]
+    branches = [Branch(Customer.objects.filter(owner_id=user.pk), f"o{user.pk}")]
     if user.is_manager:
-        branches += [Customer.objects.filter(team_id=team_id) for team_id in sorted(managed_team_ids(user))]
+        branches += [
+            Branch(Customer.objects.filter(team_id=team_id), f"t{team_id}")
+            for team_id in sorted(managed_team_ids(user))
+        ]
     share_q = Q(user_id=user.pk) | Q(team_id=user.team_id) if user.team_id else Q(user_id=user.pk)
     shared_ids = list(
         CustomerShare.objects.filter(share_q).values_list("customer_id", flat=True)[
@@ -63,11 +80,17 @@ def customer_branches_for_user(user: User) -> list[QuerySet[Customer]]:
     )
     if len(shared_ids) > SHARED_ID_LIST_LIMIT:
         branches.append(
-            Customer.objects.filter(id__in=CustomerShare.objects.filter(share_q).values("customer_id"))
+            Branch(
+                Customer.objects.filter(id__in=CustomerShare.objects.filter(share_q).values("customer_id"))
+            )
         )
     elif shared_ids:
-        branches.append(Customer.objects.filter(id__in=shared_ids))
+        branches.append(Branch(Customer.objects.filter(id__in=shared_ids)))
     return branches
+
+
+def customer_branches_for_user(user: User) -> list[QuerySet[Customer]]:
+    return [branch.customers for branch in visibility_branches(user)]
 
 
 def customer_queryset_for_user(user: User) -> QuerySet[Customer]:
@@ -124,8 +147,8 @@ def customer_list(
     }
     conditions = {k: v for k, v in exact.items() if v}
 
-    def narrow(qs: QuerySet[Customer]) -> QuerySet[Customer]:
-        qs = filter_matching(qs, terms) if terms else qs
+    def narrow(branch: Branch) -> QuerySet[Customer]:
+        qs = filter_matching(branch.customers, terms, scope=branch.scope) if terms else branch.customers
         if conditions:
             qs = qs.filter(**conditions)
         if filters.tag:
@@ -133,7 +156,7 @@ def customer_list(
         # search_doc is only ever matched in SQL; not loading it halves the bytes per row.
         return qs.select_related("owner", "team").defer("search_doc")
 
-    branches = [narrow(branch) for branch in customer_branches_for_user(user)]
+    branches = [narrow(branch) for branch in visibility_branches(user)]
     page = paginate(branches, SORTS[filters.sort], cursor=cursor, size=size)
     if with_tags:
         prefetch_related_objects(page.items, "tags")
@@ -185,13 +208,13 @@ def contact_list(
     if q.strip() and not terms:
         return Page([], None)
     branches = []
-    # One branch per visibility rule (see customer_branches_for_user), each index-friendly.
-    for customers in customer_branches_for_user(user):
-        qs = Contact.objects.filter(customer__in=customers.values("id"))
+    # One branch per visibility rule (see visibility_branches), each index-friendly.
+    for branch in visibility_branches(user):
+        qs = Contact.objects.filter(customer__in=branch.customers.values("id"))
         if customer_id:
             qs = qs.filter(customer_id=customer_id)
         if terms:
-            qs = filter_matching(qs, terms)
+            qs = filter_matching(qs, terms, scope=branch.scope)
         branches.append(qs.select_related("customer").defer("search_doc", "customer__search_doc"))
     page = paginate(branches, SortSpec("sort_key", descending=False), cursor=cursor, size=size)
     prefetch_related_objects(page.items, "points")

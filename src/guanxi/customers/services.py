@@ -7,7 +7,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import connection, transaction
 
 from guanxi.accounts.models import Team, User
 from guanxi.accounts.selectors import managed_team_ids
@@ -167,6 +167,7 @@ def customer_create(
     customer.name = (customer.name or "").strip()
     _full_clean(customer, exclude=["owner", "team", "search_doc", "sort_key"])
     customer.search_doc = customer_search_doc(customer)
+    customer.search_scope = documents.scope(customer.owner_id, customer.team_id)
     customer.sort_key = sort_key(customer.name, person=customer.kind == CustomerKind.PERSON)
     customer.save()
     tag_names = _set_tags(customer, tags)
@@ -182,6 +183,42 @@ def customer_create(
         changes=changes,
     )
     return customer
+
+
+def _rescope_rows(customer: Customer) -> None:
+    """A new owner or team: the customer's contacts and interactions are indexed under it too."""
+    from guanxi.engagement.models import Interaction
+
+    Contact.objects.filter(customer_id=customer.pk).update(search_scope=customer.search_scope)
+    Interaction.objects.filter(customer_id=customer.pk).update(search_scope=customer.search_scope)
+
+
+# documents.scope in SQL, for the repair below: "o<owner>" and, with a team, " t<team>".
+_SCOPE_SQL = "'o' || owner_id || CASE WHEN team_id IS NULL THEN '' ELSE ' t' || team_id END"
+_ROW_SCOPE_SQL = "(SELECT c.search_scope FROM customers_customer c WHERE c.id = {table}.customer_id)"
+
+
+def search_scopes_repair() -> int:
+    """Re-derive every row's search scope from its customer's owner and team, where it differs.
+
+    The services keep scopes current on every write; this catches writes made around them
+    (manual SQL, restores) and a contact or note added while its customer was being reassigned.
+    Set-based: one UPDATE per table. Returns the number of rows repaired.
+    """
+    from guanxi.engagement.models import Interaction
+
+    repaired: int = 0
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE customers_customer SET search_scope = {_SCOPE_SQL} WHERE search_scope <> {_SCOPE_SQL}"  # noqa: S608
+        )
+        repaired += int(cursor.rowcount)
+        for model in (Contact, Interaction):
+            table = model._meta.db_table
+            expr = _ROW_SCOPE_SQL.format(table=table)
+            cursor.execute(f"UPDATE {table} SET search_scope = {expr} WHERE search_scope <> {expr}")  # noqa: S608
+            repaired += int(cursor.rowcount)
+    return repaired
 
 
 @transaction.atomic
@@ -213,8 +250,12 @@ def customer_update(
         customer.team = team
     _full_clean(customer, exclude=["owner", "team", "search_doc", "sort_key"])
     customer.search_doc = customer_search_doc(customer)
+    old_scope = customer.search_scope
+    customer.search_scope = documents.scope(customer.owner_id, customer.team_id)
     customer.sort_key = sort_key(customer.name, person=customer.kind == CustomerKind.PERSON)
     customer.save()
+    if customer.search_scope != old_scope:
+        _rescope_rows(customer)
     changes = diff(before, snapshot(customer, CUSTOMER_AUDIT_FIELDS))
     if tags is not None:
         after_tags = _set_tags(customer, tags)
@@ -360,6 +401,7 @@ def contact_create(
     points = _normalise_points(phones, emails)
     contact.sort_key = sort_key(contact.name, person=True)
     contact.search_doc = contact_search_doc(contact, points)
+    contact.search_scope = documents.scope(customer.owner_id, customer.team_id)
     contact.save()
     for point in points:
         point.contact = contact

@@ -45,6 +45,7 @@ class Interaction(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     search_doc = models.TextField(blank=True, default="")
+    search_scope = models.CharField(max_length=40, blank=True, default="")  # documents.scope
 
     class Meta:
         indexes = [models.Index(fields=["customer", "occurred_at", "id"], name="interaction_customer_time")]

@@ -6,7 +6,6 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import connection
 from django.db.models import Prefetch, Q, QuerySet
 
 from guanxi.accounts.models import User
@@ -14,7 +13,7 @@ from guanxi.audit.models import AuditEvent
 from guanxi.core.errors import NotFound, ValidationFailed
 from guanxi.core.pagination import Page, SortSpec, decode_cursor, encode_cursor, paginate
 from guanxi.customers.models import Contact, Customer
-from guanxi.customers.selectors import customer_queryset_for_user
+from guanxi.customers.selectors import Branch, customer_queryset_for_user, visibility_branches
 from guanxi.engagement.models import Interaction
 from guanxi.search.documents import QueryTerm, parse_query
 from guanxi.search.query import filter_matching, newest_matches
@@ -40,15 +39,10 @@ def interaction_get_for_user(*, user: User, interaction_id: int) -> Interaction:
     return interaction
 
 
-# The note search asks the index first for at most NOTE_PROBE matches. A rare word (a name, a
-# phone number, most of what people type) has fewer: those ids are all there is, and only they are
-# read. A frequent word (报价) is answered from the newest rows: SQLite's FTS5 hands out matches
-# newest first, in growing batches; on PostgreSQL, whose GIN index has no order, the search reads
-# id windows from the newest down, widening them while it has found too few.
-NOTE_PROBE = 400
-NOTE_BATCH_MAX = 12_800
-SEARCH_WINDOW = 20_000
-SEARCH_WINDOW_GROWTH = 8
+# Note search, per visibility branch: where the index knows the branch (a salesperson's own
+# customers, a managed team's, or everything for an administrator) it returns the newest matches
+# of that branch directly; for explicitly shared customers (a short list) the planner starts from
+# their interactions. Either way only the page's ids are checked and loaded.
 
 
 def interaction_list(
@@ -62,71 +56,69 @@ def interaction_list(
 ) -> Page[Interaction]:
     """Interactions the user may see, newest first; with ``q``, those whose notes match it
     (most recently logged first). ``with_people=False`` skips loading contacts and participants."""
-    qs = interaction_queryset_for_user(user)
-    if customer_id:
-        qs = qs.filter(customer_id=customer_id)
     terms = parse_query(q) if q.strip() else []
     if q.strip() and not terms:
         return Page([], None)
-    qs = qs.select_related("customer", "created_by").defer("search_doc", "customer__search_doc")
-    if with_people:
-        qs = qs.prefetch_related("contacts", "participants")
+
+    def loaded(qs: QuerySet[Interaction]) -> QuerySet[Interaction]:
+        qs = qs.select_related("customer", "created_by").defer("search_doc", "customer__search_doc")
+        return qs.prefetch_related("contacts", "participants") if with_people else qs
+
     if not terms:
-        return paginate(qs, TIME_SORT, cursor=cursor, size=size)
+        qs = interaction_queryset_for_user(user)
+        if customer_id:
+            qs = qs.filter(customer_id=customer_id)
+        return paginate(loaded(qs), TIME_SORT, cursor=cursor, size=size)
     below = decode_cursor(cursor, SEARCH_SORT)[2] if cursor else None
-    hits: list[int] = []
-    batch = NOTE_PROBE
-    while True:
-        ids, complete = newest_matches(Interaction, terms, below=below, limit=batch)
-        if not complete and connection.vendor != "sqlite":
-            return _page_of_hits(_note_windows(qs, terms, below=below, size=size), size)
-        hits += _visible(user, ids, customer_id)
-        if complete or len(hits) > size:
-            break
-        below = ids[-1]
-        batch = min(batch * 4, NOTE_BATCH_MAX)
-    hits = hits[: size + 1]
-    return _page_of_hits(list(qs.filter(id__in=hits).order_by("-id")), size)
-
-
-def _visible(user: User, ids: list[int], customer_id: int | None) -> list[int]:
-    """Those of ``ids`` (newest first) the user may see, in two primary-key reads: the planners,
-    given the visibility subquery and a list of ids together, tend to walk every visible customer."""
-    rows = Interaction.objects.filter(id__in=ids).values_list("id", "customer_id")
-    if customer_id:
-        rows = rows.filter(customer_id=customer_id)
-    pairs = list(rows)
-    visible = set(
-        customer_queryset_for_user(user).filter(id__in={c for _, c in pairs}).values_list("id", flat=True)
-    )
-    return sorted((i for i, c in pairs if c in visible), reverse=True)
-
-
-def _page_of_hits(items: list[Interaction], size: int) -> Page[Interaction]:
+    hits: set[int] = set()
+    for branch in visibility_branches(user):
+        hits.update(_note_hits(branch, terms, below=below, customer_id=customer_id, size=size))
+    page = sorted(hits, reverse=True)[: size + 1]
+    # The ids were checked against their branch already: load them by primary key only.
+    items = list(loaded(Interaction.objects.filter(id__in=page)).order_by("-id"))
     if len(items) <= size:
         return Page(items, None)
     items = items[:size]
     return Page(items, encode_cursor(items[-1].pk, items[-1].pk))
 
 
-def _note_windows(
-    qs: QuerySet[Interaction], terms: list[QueryTerm], *, below: int | None, size: int
-) -> list[Interaction]:
-    """Up to ``size + 1`` matches, newest first, read in id windows widening from the newest down."""
-    upper = (Interaction.objects.order_by("-id").values_list("id", flat=True).first() or 0) + 1
-    if below is not None:
-        upper = min(upper, below)
-    items: list[Interaction] = []
-    window = SEARCH_WINDOW
-    while len(items) <= size:
-        lower = max(upper - window, 0)
-        part = filter_matching(qs, terms, id_above=lower, id_below=upper).filter(id__gt=lower, id__lt=upper)
-        items += list(part.order_by("-id")[: size + 1 - len(items)])
-        if lower == 0:
-            break
-        upper = lower + 1
-        window *= SEARCH_WINDOW_GROWTH
-    return items
+def _note_hits(
+    branch: Branch, terms: list[QueryTerm], *, below: int | None, customer_id: int | None, size: int
+) -> list[int]:
+    """Up to ``size + 1`` ids of the branch's matching interactions, newest first."""
+    if not branch.indexed:
+        qs = Interaction.objects.filter(customer__in=branch.customers.values("id"))
+        if customer_id:
+            qs = qs.filter(customer_id=customer_id)
+        if below is not None:
+            qs = qs.filter(id__lt=below)
+        return list(filter_matching(qs, terms).order_by("-id").values_list("id", flat=True)[: size + 1])
+    hits: list[int] = []
+    limit = size + 1
+    while True:
+        ids, complete = newest_matches(Interaction, terms, scope=branch.scope, below=below, limit=limit)
+        hits += _in_branch(branch, ids, customer_id)
+        if complete or len(hits) > size:
+            return hits
+        # Some matches were not the branch's after all (another customer's, or a key being
+        # re-indexed): read further back, in bigger steps.
+        below = ids[-1]
+        limit = min(limit * 4, NOTE_BATCH_MAX)
+
+
+NOTE_BATCH_MAX = 12_800
+
+
+def _in_branch(branch: Branch, ids: list[int], customer_id: int | None) -> list[int]:
+    """Those of ``ids`` (newest first) whose customer is in the branch, in two primary-key reads
+    (the planners, given a visibility subquery and a list of ids together, tend to walk every
+    visible customer instead)."""
+    rows = Interaction.objects.filter(id__in=ids).values_list("id", "customer_id")
+    if customer_id:
+        rows = rows.filter(customer_id=customer_id)
+    pairs = list(rows)
+    mine = set(branch.customers.filter(id__in={c for _, c in pairs}).values_list("id", flat=True))
+    return sorted((i for i, c in pairs if c in mine), reverse=True)
 
 
 @dataclass

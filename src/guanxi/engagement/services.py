@@ -125,6 +125,7 @@ def interaction_log(
     interaction = Interaction(customer=customer, created_by=actor, **data)
     interaction.summary = interaction.summary.strip()
     interaction.search_doc = interaction_search_doc(interaction)
+    interaction.search_scope = documents.scope(customer.owner_id, customer.team_id)
     interaction.save()
     if contact_list:
         interaction.contacts.set(contact_list)

@@ -114,6 +114,21 @@ def build(
     return " ".join(sorted(tokens))
 
 
+def scope(owner_id: int | None, team_id: int | None) -> str:
+    """The visibility keys of a customer's rows, indexed beside the document (``search_scope``).
+
+    ``o<owner id>`` and ``t<team id>``: a salesperson's search asks the index for ``o<me>``, a
+    manager's for ``t<team>`` per managed team, so the engine intersects the match with the
+    user's rows inside the index (FTS5 column filter; PostgreSQL GIN over both columns) instead of
+    checking every match, or every visible row, one by one. User terms only ever match
+    ``search_doc``.
+    """
+    keys = [f"o{owner_id}"] if owner_id else []
+    if team_id:
+        keys.append(f"t{team_id}")
+    return " ".join(keys)
+
+
 @dataclass(frozen=True)
 class QueryTerm:
     token: str

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import TypeVar
 
 from django.db import connection
@@ -12,6 +13,9 @@ from guanxi.search.documents import QueryTerm
 
 M = TypeVar("M", bound=Model)
 
+# One visibility key of documents.scope: o<owner id> or t<team id>.
+SCOPE_TOKEN = re.compile(r"[ot][0-9]+")
+
 # Models with a search_doc column and an index over it (FTS5 table on SQLite, GIN on PostgreSQL).
 INDEXED_TABLES = ("customers_customer", "customers_contact", "engagement_interaction")
 
@@ -20,22 +24,47 @@ def fts_table(db_table: str) -> str:
     return f"{db_table}_fts"
 
 
-def _fts5_match(terms: list[QueryTerm]) -> str:
+def _fts5_match(terms: list[QueryTerm], scope: str | None = None) -> str:
     # Tokens are [a-z0-9] only (see documents.parse_query), quoting makes them literal FTS5 strings.
-    return " ".join(f'"{t.token}"*' if t.prefix else f'"{t.token}"' for t in terms)
+    # The column filters keep the user's words on the document and the visibility key on the scope.
+    words = " ".join(f'"{t.token}"*' if t.prefix else f'"{t.token}"' for t in terms)
+    match = f"search_doc : ({words})"
+    if scope:
+        match += f' AND search_scope : "{_scope_token(scope)}"'
+    return match
 
 
 def _tsquery(terms: list[QueryTerm]) -> str:
     return " & ".join(f"{t.token}:*" if t.prefix else t.token for t in terms)
 
 
+def _scope_token(scope: str) -> str:
+    if not SCOPE_TOKEN.fullmatch(scope):
+        raise ValueError(f"not a scope key: {scope!r}")
+    return scope
+
+
+def _pg_scope(scope: str | None, params: list[int | str]) -> str:
+    if not scope:
+        return ""
+    params.append(_scope_token(scope))
+    return " AND scope_tsv @@ to_tsquery('simple', %s)"
+
+
 def filter_matching(
-    queryset: QuerySet[M], terms: list[QueryTerm], *, id_above: int | None = None, id_below: int | None = None
+    queryset: QuerySet[M],
+    terms: list[QueryTerm],
+    *,
+    scope: str | None = None,
+    id_above: int | None = None,
+    id_below: int | None = None,
 ) -> QuerySet[M]:
     """Narrow ``queryset`` to rows whose search document matches every term.
 
-    ``id_above`` / ``id_below`` bound the match inside the index (FTS5 rowid range, PostgreSQL
-    BitmapAnd with the primary key), so a search over the newest rows never reads every match.
+    ``scope`` (a key of ``documents.scope``: ``o<owner>``/``t<team>``) makes the index return only
+    that owner's or team's rows. ``id_above`` / ``id_below`` bound the match inside the index
+    (FTS5 rowid range, PostgreSQL BitmapAnd with the primary key), so a search over the newest
+    rows never reads every match.
     """
     if not terms:
         return queryset
@@ -44,37 +73,38 @@ def filter_matching(
         raise ValueError(f"{table} has no search index")
     sqlite = connection.vendor == "sqlite"
     key = "rowid" if sqlite else "id"
-    bounds, params = "", []
+    bounds, bound_params = "", []
     if id_above is not None:
         bounds += f" AND {key} > %s"
-        params.append(id_above)
+        bound_params.append(id_above)
     if id_below is not None:
         bounds += f" AND {key} < %s"
-        params.append(id_below)
+        bound_params.append(id_below)
     if sqlite:
         fts = fts_table(table)
         sql = f"SELECT rowid FROM {fts} WHERE {fts} MATCH %s{bounds}"  # noqa: S608 - fixed names, params bound
-        return queryset.filter(id__in=RawSQL(sql, [_fts5_match(terms), *params]))  # noqa: S611 - parameterised
-    # search_tsv: a stored to_tsvector('simple', search_doc) with a GIN index (migration 0002).
-    sql = f"SELECT id FROM {table} WHERE search_tsv @@ to_tsquery('simple', %s){bounds}"  # noqa: S608
+        return queryset.filter(id__in=RawSQL(sql, [_fts5_match(terms, scope), *bound_params]))  # noqa: S611
+    # search_tsv / scope_tsv: stored tsvectors with one GIN index over both (migrations 0002, 0003).
+    params: list[int | str] = [_tsquery(terms)]
+    where = "search_tsv @@ to_tsquery('simple', %s)" + _pg_scope(scope, params)
+    sql = f"SELECT id FROM {table} WHERE {where}{bounds}"  # noqa: S608 - fixed names, params bound
     if bounds:
         # An id window (the note search): MATERIALIZED makes the GIN index drive; otherwise, with
         # ORDER BY id LIMIT outside, PostgreSQL may walk the primary key testing every row. Without
         # a window the planner is left free to start from the user's few visible rows instead.
         sql = f"WITH m AS MATERIALIZED ({sql}) SELECT id FROM m"  # noqa: S608 - fixed names, params bound
-    return queryset.filter(id__in=RawSQL(sql, [_tsquery(terms), *params]))  # noqa: S611 - parameterised
+    return queryset.filter(id__in=RawSQL(sql, [*params, *bound_params]))  # noqa: S611 - parameterised
 
 
 def newest_matches(
-    model: type[Model], terms: list[QueryTerm], *, below: int | None, limit: int
+    model: type[Model], terms: list[QueryTerm], *, scope: str | None = None, below: int | None, limit: int
 ) -> tuple[list[int], bool]:
-    """Ids of rows matching every term (below ``below``), read from the index alone.
+    """Ids of rows matching every term (in ``scope``, below ``below``), read from the index alone.
 
     Returns up to ``limit`` ids, newest first, and whether they are all the matches there are.
-    SQLite's FTS5 walks its rowids in descending order, so an incomplete answer still holds the
-    newest matches. A GIN index returns matches in no useful order: on PostgreSQL an incomplete
-    answer only says "many" (the ids are then not the newest); the CTE is read lazily, so that
-    costs at most ``limit`` matching rows.
+    SQLite's FTS5 walks its rowids in descending order. PostgreSQL chooses between the GIN index
+    (then sorts the few matches) and walking the primary key down (for a frequent word): its
+    statistics on both tsvector columns make that choice a good one.
     """
     table = model._meta.db_table
     if table not in INDEXED_TABLES:
@@ -82,25 +112,20 @@ def newest_matches(
     if connection.vendor == "sqlite":
         fts = fts_table(table)
         sql = f"SELECT rowid FROM {fts} WHERE {fts} MATCH %s"  # noqa: S608 - fixed names, params bound
-        params: list[int | str] = [_fts5_match(terms)]
+        params: list[int | str] = [_fts5_match(terms, scope)]
         if below is not None:
             sql += " AND rowid < %s"
             params.append(below)
         sql += " ORDER BY rowid DESC LIMIT %s"
     else:
-        sql = (
-            f"WITH m AS MATERIALIZED (SELECT id FROM {table} WHERE search_tsv @@ to_tsquery('simple', %s)) "  # noqa: S608
-            "SELECT id FROM m"
-        )
         params = [_tsquery(terms)]
+        where = "search_tsv @@ to_tsquery('simple', %s)" + _pg_scope(scope, params)
         if below is not None:
-            sql += " WHERE id < %s"
+            where += " AND id < %s"
             params.append(below)
-        sql += " LIMIT %s"
+        sql = f"SELECT id FROM {table} WHERE {where} ORDER BY id DESC LIMIT %s"  # noqa: S608
     params.append(limit + 1)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         ids = [row[0] for row in cursor.fetchall()]
-    complete = len(ids) <= limit
-    ids = sorted(ids[:limit], reverse=True)
-    return ids, complete
+    return ids[:limit], len(ids) <= limit

@@ -145,19 +145,12 @@ def test_rebuild_search_command_restores_stale_documents(data):
     assert names(customer_list(user=owner, filters=CustomerFilters(q="华为"))) == ["华为技术有限公司"]
 
 
-@pytest.mark.parametrize(
-    ("window", "probe"),
-    # probe 1 and 2: more matches than the probe, so SQLite reads batches and PostgreSQL windows;
-    # probe 400: the probe holds every match.
-    [(1, 1), (2, 1), (5, 2), (20_000, 1), (20_000, 400)],
-)
-def test_note_search_pages_through_every_match_newest_first(data, monkeypatch, window, probe):
+@pytest.mark.parametrize("batch_max", [1, 12_800])
+def test_note_search_pages_through_every_match_newest_first(data, monkeypatch, batch_max):
     from guanxi.engagement import selectors as engagement_selectors
     from guanxi.engagement.models import Interaction
 
-    monkeypatch.setattr(engagement_selectors, "SEARCH_WINDOW", window)
-    monkeypatch.setattr(engagement_selectors, "SEARCH_WINDOW_GROWTH", 2)
-    monkeypatch.setattr(engagement_selectors, "NOTE_PROBE", probe)
+    monkeypatch.setattr(engagement_selectors, "NOTE_BATCH_MAX", batch_max)
     owner, other, huawei, _ = data
     hidden = Customer.objects.get(owner=other)
     for i in range(7):
@@ -176,3 +169,70 @@ def test_note_search_pages_through_every_match_newest_first(data, monkeypatch, w
             break
         cursor = page.next_cursor
     assert seen == expected and len(expected) == 4
+
+
+def _found(user, query):
+    from guanxi.search.selectors import search_all
+
+    r = search_all(user=user, query=query)
+    return {k: [x["name"] for x in getattr(r, k)] for k in ("customers", "contacts", "interactions")}
+
+
+def test_visibility_keys_follow_a_reassigned_customer_into_the_index(world):
+    from guanxi.audit.models import Source
+    from guanxi.customers.models import Contact
+    from guanxi.customers.services import customer_update
+    from guanxi.engagement.models import Interaction
+
+    alice, bob, charlie = world.owner, world.teammate, world.outsider
+    assert _found(alice, "报价")["interactions"] and _found(alice, "zw")["contacts"] == ["张伟"]
+    assert _found(charlie, "报价") == {"customers": [], "contacts": [], "interactions": []}
+    customer_update(actor=world.admin, source=Source.UI, customer=world.customer, owner=charlie)
+    keys = f"o{charlie.pk} t{world.north.pk}"
+    assert Customer.objects.get(pk=world.customer.pk).search_scope == keys
+    assert set(Contact.objects.filter(customer=world.customer).values_list("search_scope", flat=True)) == {
+        keys
+    }
+    assert set(
+        Interaction.objects.filter(customer=world.customer).values_list("search_scope", flat=True)
+    ) == {keys}
+    now = _found(charlie, "华为")
+    assert now["customers"] == ["华为技术有限公司"] and _found(charlie, "zhangwei")["contacts"] == ["张伟"]
+    assert _found(charlie, "报价")["interactions"]
+    assert _found(alice, "华为") == {"customers": [], "contacts": [], "interactions": []}
+    assert _found(alice, "报价")["interactions"] == []
+    # The new team's manager is not charlie's (north has none); the old one no longer sees it.
+    assert _found(world.manager, "报价")["interactions"] == []
+    assert _found(bob, "报价")["interactions"] == []
+
+
+def test_team_and_share_branches_find_notes_and_contacts(world):
+    from guanxi.audit.models import Source
+    from guanxi.customers.services import customer_share
+
+    assert _found(world.manager, "报价")["interactions"]  # team key t<east>
+    assert _found(world.manager, "zw")["contacts"] == ["张伟"]
+    assert _found(world.teammate, "报价")["interactions"] == []
+    customer_share(actor=world.owner, source=Source.UI, customer=world.customer, user=world.teammate)
+    assert _found(world.teammate, "报价")["interactions"]  # the share branch (not in the index)
+    assert _found(world.teammate, "zw")["contacts"] == ["张伟"]
+    assert _found(world.admin, "报价")["interactions"]
+
+
+def test_a_query_never_matches_the_visibility_keys(world):
+    # "o<id>" is a key in search_scope, never a word of a document: typing it finds nothing.
+    assert _found(world.admin, f"o{world.owner.pk}") == {"customers": [], "contacts": [], "interactions": []}
+    assert _found(world.owner, "o") == {"customers": [], "contacts": [], "interactions": []}
+
+
+def test_scope_repair_restores_keys_written_around_the_services(world):
+    from guanxi.customers.models import Contact
+    from guanxi.customers.services import search_scopes_repair
+    from guanxi.engagement.models import Interaction
+
+    Contact.objects.update(search_scope="o999999")
+    Interaction.objects.update(search_scope="")
+    assert _found(world.owner, "zw")["contacts"] == []  # drifted: the index no longer says it is alice's
+    assert search_scopes_repair() == 2
+    assert _found(world.owner, "zw")["contacts"] == ["张伟"] and _found(world.owner, "报价")["interactions"]
+    assert search_scopes_repair() == 0

@@ -6,14 +6,14 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
 
 from guanxi.customers.models import Contact, Customer, CustomerKind
-from guanxi.customers.services import contact_search_doc, customer_search_doc
+from guanxi.customers.services import contact_search_doc, customer_search_doc, search_scopes_repair
 from guanxi.engagement.models import Interaction
 from guanxi.engagement.services import interaction_search_doc
 from guanxi.search.pinyin import sort_key
 
 
 class Command(BaseCommand):
-    help = "Recompute search documents and pinyin sort keys (after the document format changes)"
+    help = "Recompute search documents, pinyin sort keys and visibility keys (after the format changes)"
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--batch", type=int, default=2000)
@@ -51,4 +51,5 @@ class Command(BaseCommand):
                     i.search_doc = interaction_search_doc(i)
                 Interaction.objects.bulk_update(items, ["search_doc"])
                 changed += len(items)
-        self.stdout.write(f"rebuilt {changed} search documents")
+        scopes = search_scopes_repair()
+        self.stdout.write(f"rebuilt {changed} search documents; {scopes} visibility keys repaired")
