@@ -11,6 +11,7 @@ from django.utils import timezone
 from guanxi.audit.models import Source
 from guanxi.customers.selectors import customer_get_for_user
 from guanxi.relations import selectors, services
+from guanxi.relations.api import referrer_value_out
 from guanxi.relations.management.base import RelationsCommand
 
 
@@ -45,7 +46,7 @@ class Command(RelationsCommand):
             values = selectors.referral_values(user=user, top=opts["top"])
             thank = {v.key for v in selectors.worth_thanking(values, today=timezone.localdate())}
             if opts["json"]:
-                self.json([vars(v) | {"worth_thanking": v.key in thank} for v in values])
+                self.json([referrer_value_out(v, thank) for v in values])
                 return
             self.stdout.write("referrer\tdirect\tindirect\trevenue\tthank")
             for v in values:
