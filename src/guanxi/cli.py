@@ -1,4 +1,5 @@
-"""The ``guanxi`` command: serve, worker, demo, createuser, token, tick, bench, migrate, manage.
+"""The ``guanxi`` command: serve, worker, demo, createuser, token, tick, relations, referrals,
+playbooks, bench, migrate, manage.
 
 Every subcommand except ``serve`` is a Django management command, so ``python manage.py <name>`` works
 too; malformed arguments exit non-zero with a message in Chinese and English.
@@ -17,6 +18,9 @@ COMMANDS = {
     "createuser": "Create a user / 创建用户",
     "token": "Print a new API token for a user / 为用户生成 API 令牌",
     "tick": "Run due scheduled jobs (idempotent; call from cron) / 执行到期的定时任务",
+    "relations": "Relationship gaps, stale profiles, maps, roles, links / 关系缺口、档案复核、关系图谱",
+    "referrals": "Referral value, the customers behind one customer, record one / 转介绍",
+    "playbooks": "Relationship playbooks: list, export, import, reset / 关系维护手册",
     "bench": "Run the benchmarks / 运行性能基准",
     "manage": "Any Django management command / 任意 Django 管理命令",
 }

@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "guanxi.engagement",
     "guanxi.sales",
     "guanxi.search",
+    "guanxi.relations",
     "guanxi.demo",
     "guanxi.bench",
 ]
@@ -251,6 +252,9 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("GUANXI_LOG_LEVEL", "WARNING")},
 }
+
+# A customer profile not reviewed for this many days is flagged as stale (DOMAIN §1).
+GUANXI_PROFILE_REVIEW_DAYS = env_int("GUANXI_PROFILE_REVIEW_DAYS", 180, minimum=1, maximum=3650)
 
 # Page sizes and limits used by selectors and the API.
 GUANXI_PAGE_SIZE = 50

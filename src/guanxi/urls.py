@@ -20,6 +20,8 @@ urlpatterns = [
     path("customers/", include("guanxi.customers.urls")),
     path("interactions/", include("guanxi.engagement.urls")),
     path("search/", include("guanxi.search.urls")),
+    path("relations/", include("guanxi.relations.urls")),
+    path("manage/playbooks/", include("guanxi.relations.manage_urls")),
     path("manage/", include("guanxi.accounts.urls")),
 ]
 

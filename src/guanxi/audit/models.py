@@ -30,6 +30,15 @@ ACTION_LABELS = {
     "interaction.delete": _("删除了联系记录"),
     "order.create": _("录入了订单"),
     "order.update": _("修改了订单"),
+    "customer.review": _("复核了客户档案"),
+    "contact.decision": _("更新了决策角色与立场"),
+    "link.create": _("添加了人脉关系"),
+    "link.update": _("修改了人脉关系"),
+    "link.delete": _("删除了人脉关系"),
+    "referral.create": _("记录了转介绍"),
+    "referral.update": _("修改了转介绍"),
+    "referral.delete": _("删除了转介绍"),
+    "playbook.update": _("修改了维护手册"),
 }
 
 

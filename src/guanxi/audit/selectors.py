@@ -20,10 +20,20 @@ def _models_by_name() -> dict[str, type[Model]]:
     return {m._meta.model_name or "": m for m in apps.get_models() if m._meta.app_label in GUANXI_APPS}
 
 
-GUANXI_APPS = {"accounts", "customers", "engagement", "sales"}
+GUANXI_APPS = {"accounts", "customers", "engagement", "sales", "relations"}
+
+# Values audited on an object that live in another model (e.g. a contact's decision roles, kept by
+# the relations package): their label and choices come from that model's field.
+_EXTRA_FIELDS: dict[tuple[str, str], Any] = {}
+
+
+def register_extra_field(object_type: str, name: str, field: Any) -> None:
+    _EXTRA_FIELDS[(object_type, name)] = field
 
 
 def _field(object_type: str, name: str) -> Any:
+    if (object_type, name) in _EXTRA_FIELDS:
+        return _EXTRA_FIELDS[(object_type, name)]
     model = _models_by_name().get(object_type)
     if model is None:
         return None
@@ -57,10 +67,10 @@ def display_value(object_type: str, name: str, value: Any) -> Any:
         return str(_("是") if value else _("否"))
     field = _field(object_type, name)
     choices = dict(getattr(field, "flatchoices", None) or [])
+    if isinstance(value, list):
+        return "、".join(str(choices.get(v, v)) for v in value)
     if value in choices:
         return str(choices[value])
-    if isinstance(value, list):
-        return "、".join(str(v) for v in value)
     return value
 
 

@@ -284,6 +284,7 @@ def table_specs() -> dict[str, TableSpec]:
                 "changes",
             ],
         ),
+        **relation_specs(),
     }
 
 
@@ -766,6 +767,7 @@ class BulkGenerator:
         self.rng = random.Random(seed)
         self.docs = DocMaker()
         self.specs = table_specs()
+        self.relations = RelationRows(seed)
         self.stats = GenerationStats(scale=scale.name, engine=writer.vendor, seed=seed)
         self.stats.tables = {name: TableStats() for name in self.specs}
         midnight = dt.datetime.combine(self.today, dt.time(0, 0), tzinfo=TZ)
@@ -1195,6 +1197,7 @@ class BulkGenerator:
             )
         ids["interaction"], ids["participant"], ids["interaction_contact"] = iid, pid, icid
         ids["order"], ids["order_line"] = oid, lid
+        self.relations.add(self, out)
         return out
 
     # -- verification against the services' own functions --
@@ -1235,6 +1238,134 @@ class BulkGenerator:
         ]
         objs += [ContactPoint(kind="email", raw=e, value=e.lower()) for e in emails]
         self._mismatch(f"contact {name}", doc, contact_search_doc(contact, objs))
+
+
+# --- Relationship data (guanxi.relations) ------------------------------------------------------
+# Kept out of the hot loop: derived per chunk from the customer and contact rows already made, with
+# a random stream of its own, so every other table is exactly what it was for a given seed.
+
+RELATION_STANCE = fake.Picker([("supporter", 45), ("neutral", 32), ("opponent", 9), ("unknown", 14)])
+RELATION_ROLES = {
+    "采购部": "purchaser",
+    "技术部": "technical_evaluator",
+    "生产部": "user",
+    "行政部": "gatekeeper",
+}
+
+
+def relation_specs() -> dict[str, TableSpec]:
+    from guanxi.relations.models import ContactStanding, DecisionRole, PersonLink, Referral
+
+    return {
+        "decision_role": TableSpec(DecisionRole, ["id", "customer", "contact", "role", "created_at"]),
+        "standing": TableSpec(
+            ContactStanding, ["id", "customer", "contact", "stance", "warmth", "updated_at"]
+        ),
+        "person_link": TableSpec(
+            PersonLink,
+            [
+                "id",
+                "from_contact",
+                "to_contact",
+                "from_customer",
+                "to_customer",
+                "kind",
+                "strength",
+                "note",
+                "created_by",
+                "created_at",
+            ],
+        ),
+        "referral": TableSpec(
+            Referral,
+            [
+                "id",
+                "customer",
+                "contact",
+                "referrer_kind",
+                "referrer_customer",
+                "referrer_contact",
+                "referrer_user",
+                "referrer_name",
+                "referred_on",
+                "note",
+                "created_by",
+                "created_at",
+            ],
+        ),
+    }
+
+
+class RelationRows:
+    """Decision chains for ~60 % of companies, reports-to links to the decision maker, and referrals:
+    a customer that came by referral was introduced by one of its owner's recent customers (or that
+    customer's first contact), so referral chains form as in the demo."""
+
+    RECENT = 8
+
+    def __init__(self, seed: int) -> None:
+        self.rng = random.Random(f"{seed}-relations")
+        self.recent: dict[int, list[tuple[int, int | None]]] = {}  # owner -> (customer, first contact)
+
+    def add(self, gen: BulkGenerator, out: dict[str, list[tuple[Any, ...]]]) -> None:
+        rng = self.rng
+        rand = rng.random
+        contacts: dict[int, list[tuple[Any, ...]]] = {}
+        for row in out["contact"]:
+            contacts.setdefault(row[1], []).append(row)
+        roles, standings = out["decision_role"], out["standing"]
+        links, referrals = out["person_link"], out["referral"]
+        for c in out["customer"]:
+            cid, kind, lead_source, status, owner_id, created = c[0], c[1], c[18], c[20], c[23], c[25]
+            people = contacts.get(cid, [])
+            if kind == "company" and people and status != "archived" and rand() < 0.6:
+                decider = people[0][0]
+                for n, p in enumerate(people):
+                    role = "decision_maker" if n == 0 else RELATION_ROLES.get(p[5], "influencer")
+                    if n and rand() < 0.3:
+                        continue
+                    roles.append((gen.next_id("decision_role"), cid, p[0], role, created))
+                    stance = RELATION_STANCE(rng)
+                    warmth = 0 if stance == "unknown" else 1 + int(rand() * 5)
+                    standings.append((gen.next_id("standing"), cid, p[0], stance, warmth, created))
+                    if n and rand() < 0.5:
+                        links.append(
+                            (
+                                gen.next_id("person_link"),
+                                p[0],
+                                decider,
+                                cid,
+                                cid,
+                                "reports_to",
+                                3,
+                                "",
+                                owner_id,
+                                created,
+                            )
+                        )
+            recent = self.recent.setdefault(owner_id, [])
+            if lead_source == "referral" and recent:
+                source, source_contact = recent[int(rand() * len(recent))]
+                by_contact = source_contact is not None and rand() < 0.5
+                referrals.append(
+                    (
+                        gen.next_id("referral"),
+                        cid,
+                        None,
+                        "contact" if by_contact else "customer",
+                        source,
+                        source_contact if by_contact else None,
+                        None,
+                        "",
+                        gen.date(1 + int(rand() * 700)),
+                        "",
+                        owner_id,
+                        created,
+                    )
+                )
+            recent.append((cid, people[0][0] if people else None))
+            if len(recent) > self.RECENT:
+                recent.pop(0)
 
 
 def _money(cents: int) -> str:

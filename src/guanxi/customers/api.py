@@ -27,6 +27,19 @@ Size = Literal["", "micro", "small", "medium", "large"]
 Credit = Literal["", "AAA", "AA", "A", "B", "C"]
 SourceKind = Literal["", "referral", "exhibition", "cold_call", "website", "advertising", "partner", "other"]
 Sort = Literal["last_interaction", "name", "created"]
+Personality = Literal[
+    "",
+    "calm_rational",
+    "warm_outgoing",
+    "cautious",
+    "decisive",
+    "hesitant",
+    "relationship",
+    "technical",
+    "face_conscious",
+    "thrifty",
+]
+PreferredChannelLit = Literal["", "phone", "wechat", "email", "visit", "sms", "video"]
 Short = Annotated[str, Field(max_length=60)]
 Name = Annotated[str, Field(min_length=1, max_length=200, pattern=r"\S")]
 Text = Annotated[str, Field(max_length=20000)]
@@ -127,6 +140,7 @@ class CustomerOut(Schema):
     status: str
     founded_on: dt.date | None
     notes: str
+    profile_reviewed_on: dt.date | None
     owner: Ref
     team: Ref | None
     tags: list[str]
@@ -154,8 +168,9 @@ class ContactFields(Strict):
     background: Text = ""
     hobbies: Text = ""
     preferences: Text = ""
-    personality: Annotated[str, Field(max_length=40)] = ""
+    personality: Personality = ""
     communication_style: Line = ""
+    preferred_channel: PreferredChannelLit = ""
     home_location: Line = ""
     work_location: Line = ""
     notes: Text = ""
@@ -181,8 +196,9 @@ class ContactPatch(Strict):
     background: Text | None = None
     hobbies: Text | None = None
     preferences: Text | None = None
-    personality: Annotated[str, Field(max_length=40)] | None = None
+    personality: Personality | None = None
     communication_style: Line | None = None
+    preferred_channel: PreferredChannelLit | None = None
     home_location: Line | None = None
     work_location: Line | None = None
     notes: Text | None = None
@@ -214,6 +230,7 @@ class ContactOut(Schema):
     preferences: str
     personality: str
     communication_style: str
+    preferred_channel: str
     home_location: str
     work_location: str
     notes: str
@@ -278,6 +295,7 @@ def customer_out(c: Customer) -> dict[str, Any]:
         tags=[t.name for t in c.tags.all()],
         last_interaction_at=c.last_interaction_at,
         last_order_at=c.last_order_at,
+        profile_reviewed_on=c.profile_reviewed_on,
         order_count=c.order_count,
         revenue_total=c.revenue_total,
         created_at=c.created_at,

@@ -54,6 +54,31 @@ class CustomerSource(models.TextChoices):
     OTHER = "other", _("其他")
 
 
+class PersonalityType(models.TextChoices):
+    """Customer personalities (客户类型) a salesperson recognises, each approached differently."""
+
+    CALM_RATIONAL = "calm_rational", _("冷静理智型")
+    WARM_OUTGOING = "warm_outgoing", _("热情外向型")
+    CAUTIOUS = "cautious", _("谨慎保守型")
+    DECISIVE = "decisive", _("果断决策型")
+    HESITANT = "hesitant", _("犹豫不决型")
+    RELATIONSHIP = "relationship", _("关系导向型")
+    TECHNICAL = "technical", _("专业技术型")
+    FACE_CONSCIOUS = "face_conscious", _("爱面子型")
+    THRIFTY = "thrifty", _("精打细算型")
+
+
+class PreferredChannel(models.TextChoices):
+    """How a contact likes to be reached; the codes are those of engagement's interaction channels."""
+
+    PHONE = "phone", _("电话")
+    WECHAT = "wechat", _("微信/即时通讯")
+    EMAIL = "email", _("邮件")
+    VISIT = "visit", _("拜访")
+    SMS = "sms", _("短信")
+    VIDEO = "video", _("视频")
+
+
 class Tag(models.Model):
     name = models.CharField(_("标签"), max_length=40, unique=True)
 
@@ -95,6 +120,8 @@ class Customer(models.Model):
     )
     founded_on = models.DateField(_("成立日期"), null=True, blank=True)
     notes = models.TextField(_("备注"), blank=True)
+    # Knowledge of a customer goes stale (DOMAIN §1): the owner confirms the profile now and then.
+    profile_reviewed_on = models.DateField(_("档案复核日期"), null=True, blank=True)
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -134,6 +161,7 @@ class Customer(models.Model):
             models.Index(fields=["owner", "sort_key", "id"], name="cust_owner_sort"),
             models.Index(fields=["sort_key", "id"], name="cust_sort"),
             models.Index(fields=["province", "city"], name="cust_region"),
+            models.Index(fields=["owner", "profile_reviewed_on"], name="cust_owner_reviewed"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -212,8 +240,11 @@ class Contact(models.Model):
     background = models.TextField(_("个人背景"), blank=True)
     hobbies = models.TextField(_("兴趣爱好"), blank=True)
     preferences = models.TextField(_("偏好"), blank=True)
-    personality = models.CharField(_("性格类型"), max_length=40, blank=True)
+    personality = models.CharField(_("性格类型"), max_length=40, choices=PersonalityType.choices, blank=True)
     communication_style = models.CharField(_("沟通风格"), max_length=200, blank=True)
+    preferred_channel = models.CharField(
+        _("偏好渠道"), max_length=10, choices=PreferredChannel.choices, blank=True
+    )
     home_location = models.CharField(_("居住地"), max_length=200, blank=True)
     work_location = models.CharField(_("工作地点"), max_length=200, blank=True)
     notes = models.TextField(_("备注"), blank=True)

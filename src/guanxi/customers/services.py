@@ -73,6 +73,7 @@ CONTACT_FIELDS = [
     "preferences",
     "personality",
     "communication_style",
+    "preferred_channel",
     "home_location",
     "work_location",
     "notes",

@@ -25,6 +25,7 @@ from guanxi.audit.models import Source
 from guanxi.customers.models import Contact, Customer
 from guanxi.customers.services import contact_create, customer_create
 from guanxi.demo import fake, vocab
+from guanxi.demo.relations import RelationsPlan, apply_relations, build_relations
 from guanxi.engagement.services import interaction_log
 from guanxi.sales.models import Product
 from guanxi.sales.services import LineInput, order_create, product_create
@@ -122,6 +123,7 @@ class DemoPlan:
     today: dt.date
     products: list[dict[str, Any]]
     customers: list[CustomerPlan]
+    relations: RelationsPlan = field(default_factory=RelationsPlan)
 
 
 @dataclass
@@ -403,7 +405,8 @@ def build_plan(
         for code, name, category, unit, price in vocab.PRODUCTS
     ]
     plans = [_customer(rng, today, tz, products) for _ in range(customers)]
-    return DemoPlan(seed=seed, today=today, products=products, customers=plans)
+    relations = build_relations(plans, seed, today)
+    return DemoPlan(seed=seed, today=today, products=products, customers=plans, relations=relations)
 
 
 # --- Apply --------------------------------------------------------------------------------------
@@ -435,10 +438,14 @@ def apply_plan(plan: DemoPlan) -> DemoSummary:
     products: list[Product] = [product_create(actor=admin, source=cli, **p) for p in plan.products]
 
     contacts_n = interactions_n = orders_n = 0
+    created: list[Customer] = []
+    created_contacts: list[list[Contact]] = []
     for cp in plan.customers:
         owner = users[cp.owner]
         customer = customer_create(actor=owner, source=cli, owner=owner, tags=cp.tags, **cp.fields)
         contacts: list[Contact] = []
+        created.append(customer)
+        created_contacts.append(contacts)
         for ct in cp.contacts:
             contacts.append(
                 contact_create(
@@ -482,6 +489,9 @@ def apply_plan(plan: DemoPlan) -> DemoSummary:
                 notes=op.notes,
             )
         orders_n += len(cp.orders)
+    apply_relations(
+        plan.relations, created, created_contacts, [users[cp.owner] for cp in plan.customers], users
+    )
 
     revenue = sum((c.revenue_total for c in Customer.objects.only("revenue_total")), Decimal(0))
     return DemoSummary(

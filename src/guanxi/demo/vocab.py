@@ -454,14 +454,17 @@ PREFERENCES = (
     "喜欢准时",
     "对价格很敏感",
 )
+# Codes of customers.models.PersonalityType (冷静理智型, 热情外向型, …).
 PERSONALITIES = (
-    "冷静理智型",
-    "热情外向型",
-    "谨慎保守型",
-    "果断决策型",
-    "犹豫不决型",
-    "关系导向型",
-    "专业技术型",
+    "calm_rational",
+    "warm_outgoing",
+    "cautious",
+    "decisive",
+    "hesitant",
+    "relationship",
+    "technical",
+    "face_conscious",
+    "thrifty",
 )
 COMMUNICATION_STYLES = (
     "喜欢用数据说话，需要详细资料",

@@ -4,6 +4,7 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.db import models
 from django.db.models import Count, Max, Q, Sum
 
 from guanxi.accounts.models import Role, User
@@ -43,6 +44,12 @@ def test_tiny_generation_counts_and_documents(tiny):
         "channel",
         "end",
     }
+    # relationship data at scale: decision chains, links and referral chains between real rows
+    from guanxi.relations.models import DecisionRole, PersonLink, Referral
+
+    assert tiny.tables["referral"].rows == Referral.objects.count() > 0
+    assert DecisionRole.objects.filter(role="decision_maker").exists() and PersonLink.objects.exists()
+    assert not Referral.objects.filter(referrer_customer_id=models.F("customer_id")).exists()
     # the new ids continue after the generated ones (sequences reset)
     assert Customer.objects.create(name="后来的客户", owner=User.objects.first()).pk == TINY.customers + 1
 

@@ -26,8 +26,9 @@ from guanxi.accounts.models import ApiToken
 from guanxi.accounts.services import token_create
 from guanxi.audit.models import Source
 from guanxi.customers.models import CustomerShare
+from guanxi.relations.services import person_link_create, referral_create
 from guanxi.sales.services import LineInput, order_create
-from guanxi.testing.factories import ProductFactory
+from guanxi.testing.factories import ProductFactory, make_contact, make_customer
 
 pytestmark = pytest.mark.django_db
 
@@ -84,6 +85,8 @@ OBJECT_PARAMS = {
     "user_id",  # /manage/users/<id>/: administrators only, 404 to everyone else
     "team_id",  # /manage/teams/<id>/: administrators only
     "token_id",  # someone else's API token
+    "link_id",  # a link between two people at Alice's customers
+    "referral_id",  # a referral of Alice's customer
 }
 # Parameters that are deliberately not walked for the outsider-404 rule, each with its reason.
 EXCLUDED_PARAMS = {
@@ -93,6 +96,10 @@ EXCLUDED_PARAMS = {
     # allauth's one-time keys from e-mails (confirmation, password reset): not object ids.
     "key": "allauth one-time key",
     "uidb36": "allauth password-reset user key",
+    # The four relationship playbooks are reference data every user reads (GET is 200 by design);
+    # editing is for administrators only (API 403, /manage/ pages 404), covered by the relations
+    # tests and by test_admin_pages_answer_404_to_non_admins below.
+    "relationship_type": "shared playbooks",
 }
 # Django's admin is staff-only: it redirects non-staff users to the login before any object lookup.
 # Walked separately: the answer must not depend on whether the object exists.
@@ -140,6 +147,17 @@ def hidden_objects(world) -> dict[str, int]:
     # Shared with the admin (who sees everything anyway), so neither persona gains access.
     share = CustomerShare.objects.create(customer=customer, user=world.admin, created_by=world.owner)
     token, _ = token_create(actor=world.owner, source=Source.SYSTEM, user=world.owner)
+    other = make_contact(make_customer(world.owner, name="路由测试客户"), name="赵六")
+    link = person_link_create(
+        actor=world.owner,
+        source=Source.SYSTEM,
+        from_contact_id=customer.contacts.get().pk,
+        to_contact_id=other.pk,
+        kind="friend",
+    )
+    referral = referral_create(
+        actor=world.owner, source=Source.SYSTEM, customer=customer, referrer_name="老周"
+    )
     return {
         "customer_id": customer.pk,
         "contact_id": customer.contacts.get().pk,
@@ -149,6 +167,8 @@ def hidden_objects(world) -> dict[str, int]:
         "user_id": world.owner.pk,
         "team_id": world.east.pk,
         "token_id": token.pk,
+        "link_id": link.pk,
+        "referral_id": referral.pk,
     }
 
 
@@ -156,7 +176,7 @@ def _snapshot() -> dict[str, list[tuple]]:
     """Every row of every project model (small in these tests): any write shows up as a difference."""
     state = {}
     for model in apps.get_models():
-        if model._meta.app_label in {"accounts", "audit", "customers", "engagement", "sales"}:
+        if model._meta.app_label in {"accounts", "audit", "customers", "engagement", "sales", "relations"}:
             rows = model.objects.order_by("pk").values_list()
             state[model._meta.label] = [tuple(map(str, row)) for row in rows]
     return state
@@ -185,6 +205,10 @@ API_BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("api/v1/contacts/<contact_id>", "patch"): {"name": "被篡改", "phones": ["13800000000"]},
     ("api/v1/interactions/<interaction_id>", "patch"): {"summary": "被篡改"},
     ("api/v1/orders/<order_id>", "patch"): {"status": "cancelled"},
+    ("api/v1/contacts/<contact_id>/decision", "patch"): {"roles": ["decision_maker"], "stance": "opponent"},
+    ("api/v1/person-links/<link_id>", "patch"): {"strength": 1, "note": "被篡改"},
+    ("api/v1/referrals/<referral_id>", "patch"): {"note": "被篡改"},
+    ("api/v1/customers/<customer_id>/profile-review", "post"): {},
 }
 UI_POST = {
     "name": "被篡改",
@@ -274,7 +298,13 @@ def test_django_admin_answers_the_same_for_existing_and_missing_objects(world, h
     assert _snapshot() == before
 
 
-ADMIN_ONLY = ["/manage/users/", "/manage/users/new/", "/manage/teams/new/"]
+ADMIN_ONLY = [
+    "/manage/users/",
+    "/manage/users/new/",
+    "/manage/teams/new/",
+    "/manage/playbooks/",
+    "/manage/playbooks/channel/",
+]
 
 
 @pytest.mark.parametrize("persona", ["owner", "teammate", "outsider", "manager"])
@@ -285,7 +315,10 @@ def test_admin_pages_answer_404_to_non_admins(world, client_for, persona):
     for page in pages:
         assert client.get(page).status_code == 404, page
         assert (
-            client.post(page, {"name": "黑客组", "username": "mallory", "role": "admin"}).status_code == 404
+            client.post(
+                page, {"name": "黑客组", "username": "mallory", "role": "admin", "cadence_days": "1"}
+            ).status_code
+            == 404
         )
     assert _snapshot() == before
 

@@ -34,8 +34,9 @@ from schemathesis.specs.openapi.checks import response_schema_conformance, statu
 from guanxi.accounts.services import token_create
 from guanxi.audit.models import Source
 from guanxi.customers.models import CustomerShare
+from guanxi.relations.services import person_link_create, referral_create
 from guanxi.sales.services import LineInput, order_create
-from guanxi.testing.factories import ProductFactory, make_contact
+from guanxi.testing.factories import ProductFactory, make_contact, make_customer
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
@@ -47,7 +48,12 @@ OPERATIONS = sorted(
 )
 MAX_EXAMPLES = 30  # per operation (positive and negative together), seeded: the run is reproducible
 # The catalogue is edited by managers and admins only: a salesperson always gets 403 here.
-SALESPERSON_FORBIDDEN = {"POST /api/v1/products", "PATCH /api/v1/products/{product_id}"}
+# So are the relationship playbooks (administrators only).
+SALESPERSON_FORBIDDEN = {
+    "POST /api/v1/products",
+    "PATCH /api/v1/products/{product_id}",
+    "PATCH /api/v1/playbooks/{relationship_type}",
+}
 CHECKS = [not_a_server_error, status_code_conformance, response_schema_conformance]
 
 
@@ -75,6 +81,16 @@ def salesperson_data(world) -> tuple[str, dict[str, int]]:
     )
     second = make_contact(customer, name="李娜", phones=["13900139001"])
     share = CustomerShare.objects.create(customer=customer, team=world.east, created_by=owner)
+    first = customer.contacts.exclude(pk=second.pk).get()
+    link = person_link_create(
+        actor=owner,
+        source=Source.SYSTEM,
+        from_contact_id=first.pk,
+        to_contact_id=second.pk,
+        kind="reports_to",
+    )
+    referred = make_customer(owner, name="模糊测试转介绍客户")
+    referral = referral_create(actor=owner, source=Source.SYSTEM, customer=referred, referrer_name="老周")
     ids = {
         "customer_id": customer.pk,
         "contact_id": second.pk,
@@ -84,6 +100,10 @@ def salesperson_data(world) -> tuple[str, dict[str, int]]:
         "share_id": share.pk,
         # Never the token the run authenticates with: revoking it would turn the rest into 401s.
         "token_id": spare.pk,
+        "link_id": link.pk,
+        "referral_id": referral.pk,
+        "first_contact_id": first.pk,
+        "referred_customer_id": referred.pk,
     }
     return raw, ids
 
@@ -127,11 +147,23 @@ def _crafted(label: str, ids: dict[str, int], body_ids: dict[str, int]) -> dict[
     """A valid request for operations whose valid input random data essentially never hits.
 
     Orders need an existing product and quantities with at most two decimals (the schema cannot say
-    that a decimal string must be numeric); a share needs exactly one of user_id / team_id.
+    that a decimal string must be numeric); a share needs exactly one of user_id / team_id; a link
+    needs two people the user can see, a referral exactly one referrer.
     """
     if label == "POST /api/v1/orders":
         line = {"product_id": ids["product_id"], "quantity": "1.5", "unit_price": "9999999.99"}
         return {"body": {"customer_id": ids["customer_id"], "lines": [line]}}
+    if label == "POST /api/v1/person-links":
+        pair = {"from_contact_id": ids["first_contact_id"], "to_contact_id": ids["contact_id"]}
+        return {"body": pair | {"kind": "friend", "strength": 2}}
+    if label == "POST /api/v1/referrals":
+        return {
+            "body": {"customer_id": ids["referred_customer_id"], "referrer_customer_id": ids["customer_id"]}
+        }
+    if label == "GET /api/v1/person-links":
+        return {"query": {"customer_id": ids["customer_id"]}}
+    if label == "POST /api/v1/customers/{customer_id}/profile-review":
+        return {"path_parameters": {"customer_id": ids["customer_id"]}, "body": {}}
     if label == "POST /api/v1/customers/{customer_id}/shares":
         return {
             "path_parameters": {"customer_id": ids["customer_id"]},

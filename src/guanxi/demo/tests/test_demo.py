@@ -72,6 +72,23 @@ def test_small_run(db: None, capsys):
     page = customer_list(user=admin, filters=CustomerFilters(q=company.short_name[:2], sort="name"), size=200)
     assert company in page.items
 
+    # relationship data: decision chains, links, referrals (some through earlier referred customers),
+    # review dates; the map of a customer with people shows them and the gaps list is not empty
+    from guanxi.relations.models import DecisionRole, PersonLink, Referral
+    from guanxi.relations.selectors import gaps_for_owner, relationship_map, stale_profiles
+
+    assert DecisionRole.objects.filter(role="decision_maker").exists()
+    assert PersonLink.objects.exists()
+    assert Referral.objects.exists()
+    assert Customer.objects.filter(profile_reviewed_on__isnull=False).exists()
+    assert Contact.objects.exclude(preferred_channel="").exists()
+    assert Contact.objects.exclude(personality="").exists()
+    wang = User.objects.get(username="wang")
+    assert gaps_for_owner(user=wang) or stale_profiles(user=wang)
+    chained = DecisionRole.objects.filter(customer__owner=wang).values_list("customer_id", flat=True).first()
+    if chained:
+        assert relationship_map(user=wang, customer_id=chained).nodes
+
     # --if-empty skips on a non-empty database; a second plain run fails with a clear message
     call_command("demo", "--if-empty", "--customers", "5")
     assert "skipped" in capsys.readouterr().out
