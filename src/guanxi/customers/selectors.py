@@ -11,16 +11,17 @@ probe which ids exist.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TypeVar
 
-from django.db.models import Prefetch, Q, QuerySet, prefetch_related_objects
+from django.db.models import Model, Prefetch, Q, QuerySet, prefetch_related_objects
 
 from guanxi.accounts.models import User
 from guanxi.accounts.selectors import managed_team_ids
 from guanxi.core.errors import NotFound, ValidationFailed
 from guanxi.core.pagination import Page, SortSpec, paginate
 from guanxi.customers.models import Contact, ContactPoint, Customer, CustomerShare
-from guanxi.search.documents import parse_query
-from guanxi.search.query import filter_matching
+from guanxi.search.documents import QueryTerm, parse_query
+from guanxi.search.query import filter_matching, filter_matching_few
 
 
 def customer_visibility_q(user: User) -> Q:
@@ -40,6 +41,8 @@ def customer_visibility_q(user: User) -> Q:
 # Above this many explicitly shared customers the share branch stays a subquery instead of an id list.
 SHARED_ID_LIST_LIMIT = 2000
 
+M = TypeVar("M", bound=Model)
+
 
 @dataclass
 class Branch:
@@ -48,6 +51,7 @@ class Branch:
     customers: QuerySet[Customer]
     scope: str | None = None  # documents.scope key: "o<owner>" / "t<team>"; None = no index key
     everything: bool = False  # every customer (an administrator): the index needs no key either
+    few: bool = False  # a short id list (explicit shares): match its rows' documents directly
 
     @property
     def indexed(self) -> bool:
@@ -85,8 +89,17 @@ def visibility_branches(user: User) -> list[Branch]:
             )
         )
     elif shared_ids:
-        branches.append(Branch(Customer.objects.filter(id__in=shared_ids)))
+        branches.append(Branch(Customer.objects.filter(id__in=shared_ids), few=True))
     return branches
+
+
+def branch_matching(branch: Branch, queryset: QuerySet[M], terms: list[QueryTerm]) -> QuerySet[M]:
+    """The rows of ``queryset`` (already limited to the branch) whose documents match ``terms``."""
+    if not terms:
+        return queryset
+    if branch.few:
+        return filter_matching_few(queryset, terms)
+    return filter_matching(queryset, terms, scope=branch.scope)
 
 
 def customer_branches_for_user(user: User) -> list[QuerySet[Customer]]:
@@ -148,7 +161,7 @@ def customer_list(
     conditions = {k: v for k, v in exact.items() if v}
 
     def narrow(branch: Branch) -> QuerySet[Customer]:
-        qs = filter_matching(branch.customers, terms, scope=branch.scope) if terms else branch.customers
+        qs = branch_matching(branch, branch.customers, terms)
         if conditions:
             qs = qs.filter(**conditions)
         if filters.tag:
@@ -213,8 +226,7 @@ def contact_list(
         qs = Contact.objects.filter(customer__in=branch.customers.values("id"))
         if customer_id:
             qs = qs.filter(customer_id=customer_id)
-        if terms:
-            qs = filter_matching(qs, terms, scope=branch.scope)
+        qs = branch_matching(branch, qs, terms)
         branches.append(qs.select_related("customer").defer("search_doc", "customer__search_doc"))
     page = paginate(branches, SortSpec("sort_key", descending=False), cursor=cursor, size=size)
     prefetch_related_objects(page.items, "points")

@@ -13,10 +13,15 @@ from guanxi.audit.models import AuditEvent
 from guanxi.core.errors import NotFound, ValidationFailed
 from guanxi.core.pagination import Page, SortSpec, decode_cursor, encode_cursor, paginate
 from guanxi.customers.models import Contact, Customer
-from guanxi.customers.selectors import Branch, customer_queryset_for_user, visibility_branches
+from guanxi.customers.selectors import (
+    Branch,
+    branch_matching,
+    customer_queryset_for_user,
+    visibility_branches,
+)
 from guanxi.engagement.models import Interaction
 from guanxi.search.documents import QueryTerm, parse_query
-from guanxi.search.query import filter_matching, newest_matches
+from guanxi.search.query import newest_matches
 
 TIME_SORT = SortSpec("occurred_at", descending=True, kind="datetime")
 SEARCH_SORT = SortSpec("id", descending=True, kind="int")
@@ -92,7 +97,8 @@ def _note_hits(
             qs = qs.filter(customer_id=customer_id)
         if below is not None:
             qs = qs.filter(id__lt=below)
-        return list(filter_matching(qs, terms).order_by("-id").values_list("id", flat=True)[: size + 1])
+        qs = branch_matching(branch, qs, terms)
+        return list(qs.order_by("-id").values_list("id", flat=True)[: size + 1])
     hits: list[int] = []
     limit = size + 1
     while True:

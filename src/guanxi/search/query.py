@@ -96,6 +96,28 @@ def filter_matching(
     return queryset.filter(id__in=RawSQL(sql, [*params, *bound_params]))  # noqa: S611 - parameterised
 
 
+def matches(document: str, terms: list[QueryTerm]) -> bool:
+    """Whether one search document matches every term: the index's rule, in Python.
+
+    Documents are space-separated [a-z0-9] tokens, which both engines split exactly there; a
+    prefix term matches a token it begins, any other term a whole token.
+    """
+    tokens = document.split()
+    return all(
+        any(tok.startswith(t.token) for tok in tokens) if t.prefix else t.token in tokens for t in terms
+    )
+
+
+def filter_matching_few(queryset: QuerySet[M], terms: list[QueryTerm]) -> QuerySet[M]:
+    """``filter_matching`` for a queryset of a few rows (those of a short list of customers):
+    their documents are read and matched here, instead of asking the index for every match of
+    a frequent word and keeping the few that are in the list."""
+    if not terms:
+        return queryset
+    ids = [pk for pk, doc in queryset.values_list("id", "search_doc") if matches(doc, terms)]
+    return queryset.filter(id__in=ids)
+
+
 def newest_matches(
     model: type[Model], terms: list[QueryTerm], *, scope: str | None = None, below: int | None, limit: int
 ) -> tuple[list[int], bool]:

@@ -236,3 +236,18 @@ def test_scope_repair_restores_keys_written_around_the_services(world):
     assert search_scopes_repair() == 2
     assert _found(world.owner, "zw")["contacts"] == ["张伟"] and _found(world.owner, "报价")["interactions"]
     assert search_scopes_repair() == 0
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["华为", "华", "huawei", "hw", "jishu", "zw", "zhangw", "0755", "9000", "zhang.wei", "报价", "终端 华"],
+)
+def test_python_match_of_few_rows_agrees_with_the_index(data, query):
+    from guanxi.customers.models import Contact
+    from guanxi.engagement.models import Interaction
+    from guanxi.search.query import filter_matching, filter_matching_few
+
+    terms = parse_query(query)
+    for model in (Customer, Contact, Interaction):
+        qs = model.objects.all()
+        assert set(filter_matching_few(qs, terms)) == set(filter_matching(qs, terms)), (model, query)
