@@ -6,6 +6,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from guanxi.core.labels import choice_label
+
 
 class CustomerKind(models.TextChoices):
     COMPANY = "company", _("企业")
@@ -181,6 +183,14 @@ class Customer(models.Model):
     @property
     def region(self) -> str:
         return " ".join(p for p in (self.province, self.city, self.district) if p)
+
+    @property
+    def relationship_type_label(self) -> str:
+        return choice_label(RelationshipType, self.relationship_type)
+
+    @property
+    def status_label(self) -> str:
+        return choice_label(CustomerStatus, self.status)
 
 
 class CustomerShare(models.Model):
