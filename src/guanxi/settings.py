@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "guanxi.engagement",
     "guanxi.sales",
     "guanxi.search",
+    "guanxi.followup",
     "guanxi.demo",
     "guanxi.bench",
 ]
@@ -239,6 +240,13 @@ if PRODUCTION:
 
 EMAIL_HOST = env_str("GUANXI_SMTP_HOST", "localhost")
 EMAIL_PORT = env_int("GUANXI_SMTP_PORT", 25, minimum=1, maximum=65535)
+EMAIL_HOST_USER = env_str("GUANXI_SMTP_USER", "")
+EMAIL_HOST_PASSWORD = env_str("GUANXI_SMTP_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("GUANXI_SMTP_STARTTLS", default=False)
+EMAIL_USE_SSL = env_bool("GUANXI_SMTP_SSL", default=False)
+if EMAIL_USE_TLS and EMAIL_USE_SSL:
+    raise ConfigError("GUANXI_SMTP_STARTTLS and GUANXI_SMTP_SSL exclude each other / 两者只能选一")
+EMAIL_TIMEOUT = env_int("GUANXI_SMTP_TIMEOUT", 20, minimum=1, maximum=600)
 DEFAULT_FROM_EMAIL = env_str("GUANXI_FROM_EMAIL", "guanxi@localhost")
 
 LOGGING = {
@@ -249,5 +257,8 @@ LOGGING = {
 }
 
 # Page sizes and limits used by selectors and the API.
+# The contact-cadence policy (guanxi.followup.cadence): a CadencePolicy subclass; issue 7 swaps it.
+GUANXI_CADENCE_POLICY = env_str("GUANXI_CADENCE_POLICY", "guanxi.followup.cadence.RelationshipCadencePolicy")
+
 GUANXI_PAGE_SIZE = 50
 GUANXI_MAX_PAGE_SIZE = 200
