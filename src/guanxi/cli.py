@@ -1,4 +1,5 @@
-"""The ``guanxi`` command: serve, worker, demo, createuser, token, tick, bench, migrate, manage.
+"""The ``guanxi`` command: serve, worker, demo, createuser, token, tick, today, plan, remind, bench, migrate,
+manage.
 
 Every subcommand except ``serve`` is a Django management command, so ``python manage.py <name>`` works
 too; malformed arguments exit non-zero with a message in Chinese and English.
@@ -17,6 +18,9 @@ COMMANDS = {
     "createuser": "Create a user / 创建用户",
     "token": "Print a new API token for a user / 为用户生成 API 令牌",
     "tick": "Run due scheduled jobs (idempotent; call from cron) / 执行到期的定时任务",
+    "today": "A user's day: tasks, cadence, reminders (--user U [--json]) / 今日工作",
+    "plan": "Plan a user's visits (--user U --date D) / 安排拜访路线",
+    "remind": "Create due reminders, optionally send greetings (idempotent) / 生成提醒",
     "bench": "Run the benchmarks / 运行性能基准",
     "manage": "Any Django management command / 任意 Django 管理命令",
 }

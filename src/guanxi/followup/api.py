@@ -679,7 +679,7 @@ class RouteOut(Schema):
 
 
 def _clock(minutes: float) -> str:
-    m = int(round(minutes)) % (24 * 60)
+    m = round(minutes) % (24 * 60)
     return f"{m // 60:02d}:{m % 60:02d}"
 
 
