@@ -483,6 +483,9 @@ def apply_plan(plan: DemoPlan) -> DemoSummary:
             )
         orders_n += len(cp.orders)
 
+    from guanxi.demo.followup import apply_followup
+
+    apply_followup(users, plan.today, plan.seed)
     revenue = sum((c.revenue_total for c in Customer.objects.only("revenue_total")), Decimal(0))
     return DemoSummary(
         users=len(users),

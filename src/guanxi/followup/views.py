@@ -171,7 +171,7 @@ def task_action(request: HtmxHttpRequest, task_id: int, action: str) -> HttpResp
 @login_required
 def appointment_list(request: HtmxHttpRequest) -> HttpResponse:
     user = _user(request)
-    start, _ = selectors.day_bounds(timezone.localdate())
+    start, _end = selectors.day_bounds(timezone.localdate())
     items = selectors.appointments_between(user, start, start + dt.timedelta(days=30), include_cancelled=True)
     return render(request, "followup/appointments.html", {"appointments": items})
 
@@ -506,7 +506,7 @@ def settings_page(request: HtmxHttpRequest) -> HttpResponse:
     action = request.POST.get("action", "")
     new_url = None
     if action == "token_create":
-        _, raw = services.calendar_token_create(actor=user, source=Source.UI)
+        _token, raw = services.calendar_token_create(actor=user, source=Source.UI)
         new_url = request.build_absolute_uri(reverse("calendar_feed", args=[raw]))
     elif action == "token_revoke":
         services.calendar_token_revoke(actor=user, source=Source.UI)
