@@ -34,12 +34,11 @@ TASKS = (
 
 def _nearest(owner: User, lat: float, lon: float, count: int) -> list[Customer]:
     here = routing.Point(lat, lon)
-    customers = [
-        c
-        for c in Customer.objects.filter(owner=owner, latitude__isnull=False)
+    customers = list(
+        Customer.objects.filter(owner=owner, latitude__isnull=False)
         .exclude(status__in=("archived", "lost"))
         .order_by("id")
-    ]
+    )
     customers.sort(
         key=lambda c: (routing.haversine_km(here, routing.Point(float(c.latitude), float(c.longitude))), c.pk)
     )  # type: ignore[arg-type]
