@@ -145,7 +145,7 @@ def task_action(request: HtmxHttpRequest, task_id: int, action: str) -> HttpResp
         services.task_reopen(actor=user, source=Source.UI, task=task)
     elif action == "cancel":
         services.task_cancel(actor=user, source=Source.UI, task=task)
-    elif action == "snooze":
+    else:
         form = SnoozeForm(request.POST)
         if not form.is_valid():
             return render(
@@ -159,8 +159,6 @@ def task_action(request: HtmxHttpRequest, task_id: int, action: str) -> HttpResp
                 status=400,
             )
         services.task_snooze(actor=user, source=Source.UI, task=task, until=form.cleaned_data["until"])
-    else:
-        raise Http404("unknown action")
     target = request.POST.get("next", "")
     return redirect(target if target in ("/today/", reverse("followup:tasks")) else reverse("followup:tasks"))
 

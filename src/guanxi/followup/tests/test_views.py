@@ -115,6 +115,10 @@ def test_task_pages_create_complete_snooze(world, client_for):
     assert task.status == "done" and task.snoozed_until == dt.date.fromisoformat(until)
     assert client.get(f"/followup/tasks/{task.pk}/").status_code == 200
     assert client.post(f"/followup/tasks/{task.pk}/frobnicate/").status_code == 404
+    assert client.post(f"/followup/tasks/{task.pk}/reopen/").status_code == 302
+    assert client.post(f"/followup/tasks/{task.pk}/cancel/").status_code == 302
+    task.refresh_from_db()
+    assert task.status == "cancelled"
 
 
 def test_appointment_pages_create_reschedule_cancel_and_ics(world, client_for):
