@@ -264,7 +264,6 @@ UI_POST = {
     "action": "cancel",
     "reason_kind": "own",
     "reason": "篡改",
-    "direction": "up",
     "day": "2030-01-01",
     "key_points": "被篡改",
 }
