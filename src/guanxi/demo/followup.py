@@ -39,9 +39,12 @@ def _nearest(owner: User, lat: float, lon: float, count: int) -> list[Customer]:
         .exclude(status__in=("archived", "lost"))
         .order_by("id")
     )
-    customers.sort(
-        key=lambda c: (routing.haversine_km(here, routing.Point(float(c.latitude), float(c.longitude))), c.pk)
-    )  # type: ignore[arg-type]
+
+    def distance(c: Customer) -> tuple[float, int]:
+        assert c.latitude is not None and c.longitude is not None
+        return routing.haversine_km(here, routing.Point(float(c.latitude), float(c.longitude))), c.pk
+
+    customers.sort(key=distance)
     return customers[:count]
 
 

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from guanxi.accounts.models import User
 from guanxi.customers.models import Contact, CustomerStatus
+from guanxi.customers.selectors import customer_queryset_for_user
 from guanxi.followup import calendar_cn, selectors
 from guanxi.followup.models import Appointment, AppointmentStatus, FollowUpTask, TaskStatus, VisitStop
 from guanxi.followup.reminders import festivals
@@ -68,7 +69,7 @@ def appointment_event(a: Appointment, tz: ZoneInfo, stamp: dt.datetime) -> icale
 
 
 def appointment_ics(a: Appointment) -> bytes:
-    tz = ZoneInfo(settings.TIME_ZONE)
+    tz = ZoneInfo(str(settings.TIME_ZONE))
     cal = _calendar(a.title)
     cal.add("method", "PUBLISH")
     cal.add_component(appointment_event(a, tz, timezone.now()))
@@ -110,7 +111,7 @@ def _birthdays(user: User, start: dt.date, end: dt.date) -> list[tuple[Contact, 
 def user_feed(user: User, *, now: dt.datetime | None = None) -> bytes:
     """Appointments, planned visits, open tasks, birthdays and festivals from 30 days ago to 180 ahead."""
     now = now or timezone.now()
-    tz = ZoneInfo(settings.TIME_ZONE)
+    tz = ZoneInfo(str(settings.TIME_ZONE))
     today = timezone.localtime(now).date()
     start, end = today - dt.timedelta(days=PAST_DAYS), today + dt.timedelta(days=FUTURE_DAYS)
     cal = _calendar(f"Guanxi · {user}")
@@ -121,7 +122,7 @@ def user_feed(user: User, *, now: dt.datetime | None = None) -> bytes:
     stops = (
         VisitStop.objects.filter(plan__user=user, plan__day__gte=start, plan__day__lte=end, position__gt=0)
         .filter(appointment__isnull=True, arrive_at__isnull=False)
-        .filter(customer__in=selectors.customer_queryset_for_user(user))
+        .filter(customer__in=customer_queryset_for_user(user))
         .select_related("plan", "customer")
     )
     for stop in stops:

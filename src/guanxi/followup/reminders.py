@@ -212,6 +212,7 @@ def _foundings(today: dt.date) -> list[_New]:
         .values_list("id", "name", "owner_id", "founded_on")
     )
     for cid, name, owner_id, founded in qs:
+        assert founded is not None
         when = _solar_hit(founded.month, founded.day, days)
         if when and when.year > founded.year:
             out.append(

@@ -351,7 +351,7 @@ def _local_search_distance(p: _Problem, order: list[int]) -> list[int]:
     so shortening the travel is exactly improving the objective.
     """
     t = p.t
-    tour = [0, *order] + ([0] if p.back else [])
+    tour: list[int] = [0, *order] + ([0] if p.back else [])
     m = len(tour)
 
     def cost(a: int, b: int | None) -> float:
@@ -373,8 +373,8 @@ def _local_search_distance(p: _Problem, order: list[int]) -> list[int]:
             while i + length <= last:
                 seg = tour[i : i + length]
                 a = tour[i - 1]
-                b = tour[i + length] if i + length < m else None
-                removed = cost(a, seg[0]) + cost(seg[-1], b) - cost(a, b)
+                after = tour[i + length] if i + length < m else None
+                removed = cost(a, seg[0]) + cost(seg[-1], after) - cost(a, after)
                 rest = tour[:i] + tour[i + length :]
                 best_gain, best_at, best_seg = 1e-9, -1, seg
                 for j in range(len(rest) - (1 if p.back else 0)):

@@ -221,13 +221,19 @@ def appointment_detail(request: HtmxHttpRequest, appointment_id: int) -> HttpRes
     if action == "reschedule" and save_form(
         request,
         reschedule,
-        lambda d: services.appointment_reschedule(actor=user, source=Source.UI, appointment=appointment, **d),
+        lambda d: (
+            services.appointment_reschedule(actor=user, source=Source.UI, appointment=appointment, **d)
+            is not None
+        ),
     ):
         return redirect("followup:appointment", appointment_id=appointment.pk)
     if action == "cancel" and save_form(
         request,
         cancel,
-        lambda d: services.appointment_cancel(actor=user, source=Source.UI, appointment=appointment, **d),
+        lambda d: (
+            services.appointment_cancel(actor=user, source=Source.UI, appointment=appointment, **d)
+            is not None
+        ),
     ):
         return redirect("followup:appointment", appointment_id=appointment.pk)
     if request.method == "POST" and action not in ("reschedule", "cancel"):
@@ -515,7 +521,7 @@ def settings_page(request: HtmxHttpRequest) -> HttpResponse:
     if action == "planner" and save_form(
         request,
         form,
-        lambda d: services.planner_update(actor=user, source=Source.UI, user=user, **d),
+        lambda d: services.planner_update(actor=user, source=Source.UI, user=user, **d) is not None,
     ):
         messages.success(request, _("已保存"))
         return redirect("followup:settings")

@@ -150,21 +150,13 @@ def _select_within_budget(
         point = c.point
         if c.appointment is not None or point is None:
             continue
-        extra = min(
-            routing.minutes_for_km(
-                routing.road_km(a, point) + routing.road_km(point, b) - routing.road_km(a, b)
-            )
+        detours = [
+            routing.road_km(a, point) + routing.road_km(point, b) - routing.road_km(a, b)
             for a, b in itertools.pairwise(tour)
-        )
+        ]
+        extra = routing.minutes_for_km(min(detours))
         if used + extra + c.duration <= available and len(chosen) < MAX_PLAN_STOPS:
-            at = min(
-                range(len(tour) - 1),
-                key=lambda i, p=point: (
-                    routing.road_km(tour[i], p)
-                    + routing.road_km(p, tour[i + 1])
-                    - routing.road_km(tour[i], tour[i + 1])
-                ),
-            )
+            at = detours.index(min(detours))
             tour.insert(at + 1, point)
             chosen.append(c)
             used += extra + c.duration
