@@ -28,6 +28,8 @@ Title = Annotated[str, Field(min_length=1, max_length=200, pattern=r"\S")]
 Text = Annotated[str, Field(max_length=5000)]
 Reason = Annotated[str, Field(min_length=1, max_length=300, pattern=r"\S")]
 ReasonKind = Literal["customer", "own", "other"]
+# Ids within the 64-bit range both databases store (a bigger number would crash the query).
+Id = Annotated[int, Field(ge=1, le=2**63 - 1)]
 Lat = Annotated[Decimal, Field(ge=-90, le=90, max_digits=9, decimal_places=6)]
 Lon = Annotated[Decimal, Field(ge=-180, le=180, max_digits=9, decimal_places=6)]
 
@@ -178,8 +180,8 @@ class AppointmentIn(Strict):
     ends_at: dt.datetime
     place: Annotated[str, Field(max_length=255)] = ""
     notes: Text = ""
-    contact_ids: Annotated[list[int], Field(max_length=20)] = []
-    attendee_ids: Annotated[list[int], Field(max_length=20)] = []
+    contact_ids: Annotated[list[Id], Field(max_length=20)] = []
+    attendee_ids: Annotated[list[Id], Field(max_length=20)] = []
     latitude: Lat | None = None
     longitude: Lon | None = None
 
@@ -653,7 +655,7 @@ def today(request: HttpRequest) -> dict[str, Any]:
 
 
 class RouteQuery(Schema):
-    customer_ids: Annotated[list[int], Field(min_length=1, max_length=200)]
+    customer_ids: Annotated[list[Id], Field(min_length=1, max_length=200)]
     start_lat: Lat | None = None
     start_lon: Lon | None = None
     start_time: dt.time | None = None
@@ -726,14 +728,14 @@ def order_route(request: HttpRequest, query: Query[RouteQuery]) -> dict[str, Any
 class PlanIn(Strict):
     day: dt.date
     start_point: Literal["office", "home"] = "office"
-    customer_ids: Annotated[list[int], Field(max_length=60)] | None = None
+    customer_ids: Annotated[list[Id], Field(max_length=60)] | None = None
     available_minutes: Annotated[int, Field(ge=30, le=960)] | None = None
     start_time: dt.time | None = None
     return_to_start: bool = True
 
 
 class PlanOrderIn(Strict):
-    stop_ids: Annotated[list[int], Field(min_length=1, max_length=60)]
+    stop_ids: Annotated[list[Id], Field(min_length=1, max_length=60)]
 
 
 class StopOut(Schema):
@@ -742,7 +744,7 @@ class StopOut(Schema):
     customer: Ref
     reason: str
     duration_minutes: int
-    arrive_at: dt.time | None
+    arrive_at: str | None  # "HH:MM", local time
     leg_km: float | None
     late_minutes: float
     status: str
@@ -754,7 +756,7 @@ class PlanOut(Schema):
     id: int
     day: dt.date
     start_point: str
-    start_time: dt.time
+    start_time: str  # "HH:MM", local time
     available_minutes: int
     total_km: float
     total_minutes: float
@@ -770,7 +772,7 @@ def plan_out(plan: VisitPlan, user: User) -> dict[str, Any]:
         "id": plan.pk,
         "day": plan.day,
         "start_point": plan.start_point,
-        "start_time": plan.start_time,
+        "start_time": plan.start_time.strftime("%H:%M"),
         "available_minutes": plan.available_minutes,
         "total_km": plan.total_km,
         "total_minutes": plan.total_minutes,
@@ -784,7 +786,7 @@ def plan_out(plan: VisitPlan, user: User) -> dict[str, Any]:
                 "customer": _ref(s.customer),
                 "reason": s.reason,
                 "duration_minutes": s.duration_minutes,
-                "arrive_at": s.arrive_at,
+                "arrive_at": s.arrive_at.strftime("%H:%M") if s.arrive_at else None,
                 "leg_km": s.leg_km,
                 "late_minutes": s.late_minutes,
                 "status": s.status,
