@@ -88,7 +88,7 @@ def _city_points(user: User) -> list[tuple[int, float, float]]:
     city = Counter(r[1] for r in rows).most_common(1)[0][0]
     local = [r for r in rows if r[1] == city]
     chosen = local if len(local) >= 60 else rows
-    return [(r[0], float(r[2]), float(r[3])) for r in chosen]
+    return [(r[0], float(r[2] or 0), float(r[3] or 0)) for r in chosen]  # not NULL: filtered above
 
 
 def quality_gap(points: list[tuple[int, float, float]], rng: random.Random) -> float | None:
