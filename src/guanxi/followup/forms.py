@@ -12,7 +12,8 @@ from django.utils.translation import gettext_lazy as _
 from guanxi.customers.models import Contact, Customer
 from guanxi.followup.models import ChangeReason, ChecklistTemplate, PlannerProfile, StartPoint
 
-DATE = forms.DateInput(attrs={"type": "date"})
+# Browsers accept only ISO values in date/time inputs, whatever the language of the page.
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 
 
