@@ -105,6 +105,23 @@ class CustomFestival(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def clean(self) -> None:
+        """Impossible dates (2/30 solar, lunar day 31) are refused here too, for the admin's form."""
+        from django.core.exceptions import ValidationError
+
+        from guanxi.followup.calendar_cn import valid_lunar_date
+
+        if self.calendar == CalendarKind.LUNAR:
+            ok = valid_lunar_date(self.month or 0, self.day or 0, False)
+        else:
+            try:
+                dt.date(2024, self.month or 0, self.day or 0)  # a leap year: 29 February is allowed
+                ok = True
+            except ValueError:
+                ok = False
+        if not ok:
+            raise ValidationError({"day": _("日期不存在")})
+
 
 class ReminderKind(models.TextChoices):
     BIRTHDAY = "birthday", _("生日")

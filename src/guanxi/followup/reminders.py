@@ -19,14 +19,14 @@ from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMessage
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from guanxi.accounts.models import User
 from guanxi.audit.models import Source
 from guanxi.audit.services import audit_record
-from guanxi.core.errors import Conflict, ValidationFailed, require
+from guanxi.core.errors import Conflict, PermissionDenied, require
 from guanxi.customers.models import Contact, ContactPointKind, Customer, CustomerStatus
 from guanxi.engagement.models import Channel
 from guanxi.engagement.services import interaction_log
@@ -458,21 +458,26 @@ def greeting_create(
             field="contact_id",
             code="no_email",
         )
+    already = Conflict("已经发过这条祝福", "this greeting was already sent", code="greeting_exists")
     if Greeting.objects.filter(reminder=reminder, contact=contact, channel=channel).exists():
-        raise Conflict("已经发过这条祝福", "this greeting was already sent", code="greeting_exists")
-    greeting = Greeting.objects.create(
-        reminder=reminder,
-        contact=contact,
-        channel=channel,
-        language=language,
-        to_address=to_address,
-        subject=subject,
-        body=body,
-        send_on=send_on,
-        status=GreetingStatus.QUEUED if channel == GreetingChannel.EMAIL else GreetingStatus.COPIED,
-        sent_at=None if channel == GreetingChannel.EMAIL else timezone.now(),
-        created_by=actor,
-    )
+        raise already
+    try:
+        with transaction.atomic():  # two clicks at once: the unique constraint lets one through
+            greeting = Greeting.objects.create(
+                reminder=reminder,
+                contact=contact,
+                channel=channel,
+                language=language,
+                to_address=to_address,
+                subject=subject,
+                body=body,
+                send_on=send_on,
+                status=GreetingStatus.QUEUED if channel == GreetingChannel.EMAIL else GreetingStatus.COPIED,
+                sent_at=None if channel == GreetingChannel.EMAIL else timezone.now(),
+                created_by=actor,
+            )
+    except IntegrityError:
+        raise already from None
     if channel == GreetingChannel.WECHAT:
         _log_greeting(greeting, actor, source)
         greeting.save(update_fields=["interaction"])
@@ -560,9 +565,7 @@ def reminder_set_status(*, actor: User, source: Source, reminder: Reminder, stat
 def custom_festival_create(*, actor: User, source: Source, **data: Any) -> CustomFestival:
     """An administrator's own yearly date; impossible dates (2/30 solar, month 13) are refused."""
     if not actor.is_admin:
-        raise ValidationFailed(
-            "只有管理员可以添加节日", "only administrators add festivals", code="forbidden"
-        )
+        raise PermissionDenied("只有管理员可以添加节日", "only administrators add festivals")
     festival = CustomFestival(**data)
     month, day = festival.month, festival.day
     if festival.calendar == "solar":

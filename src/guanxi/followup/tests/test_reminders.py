@@ -11,12 +11,13 @@ from email import message_from_bytes
 from email.header import decode_header, make_header
 
 import pytest
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import connection
 from django.test import override_settings
 from django.utils import timezone
 
 from guanxi.audit.models import Source
-from guanxi.core.errors import Conflict, ValidationFailed
+from guanxi.core.errors import Conflict, PermissionDenied, ValidationFailed
 from guanxi.core.schedule import SCHEDULE, tick
 from guanxi.customers.services import customer_update
 from guanxi.engagement.models import Interaction
@@ -126,6 +127,13 @@ def test_impossible_administrator_dates_are_refused(world):
         actor=world.admin, source=Source.UI, name="闰日", calendar="solar", month=2, day=29
     )
     assert festival.pk
+    with pytest.raises(PermissionDenied):
+        reminders.custom_festival_create(actor=world.owner, source=Source.UI, name="x", month=1, day=1)
+    # the Django admin's form validates the same way (model clean)
+    with pytest.raises(DjangoValidationError):
+        CustomFestival(name="错误", calendar="solar", month=2, day=30).full_clean()
+    with pytest.raises(DjangoValidationError):
+        CustomFestival(name="错误", calendar="lunar", month=1, day=31).full_clean()
 
 
 def test_generating_twice_creates_nothing_new(world):
