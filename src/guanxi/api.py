@@ -8,6 +8,7 @@ from guanxi.accounts.api import router as accounts_router
 from guanxi.core.api import ActiveSessionAuth, BearerTokenAuth, StrictJSONParser, install_error_handlers
 from guanxi.customers.api import router as customers_router
 from guanxi.engagement.api import router as engagement_router
+from guanxi.followup.api import router as followup_router
 from guanxi.relations.api import router as relations_router
 from guanxi.sales.api import router as sales_router
 from guanxi.search.api import router as search_router
@@ -32,6 +33,7 @@ install_error_handlers(api)
 api.add_router("", accounts_router)
 api.add_router("", customers_router)
 api.add_router("", engagement_router)
+api.add_router("", followup_router)
 api.add_router("", sales_router)
 api.add_router("", search_router)
 api.add_router("", relations_router)

@@ -1,5 +1,5 @@
 """The ``guanxi`` command: serve, worker, demo, createuser, token, tick, relations, referrals,
-playbooks, bench, migrate, manage.
+playbooks, today, plan, remind, bench, migrate, manage.
 
 Every subcommand except ``serve`` is a Django management command, so ``python manage.py <name>`` works
 too; malformed arguments exit non-zero with a message in Chinese and English.
@@ -21,6 +21,9 @@ COMMANDS = {
     "relations": "Relationship gaps, stale profiles, maps, roles, links / 关系缺口、档案复核、关系图谱",
     "referrals": "Referral value, the customers behind one customer, record one / 转介绍",
     "playbooks": "Relationship playbooks: list, export, import, reset / 关系维护手册",
+    "today": "A user's day: tasks, cadence, reminders (--user U [--json]) / 今日工作",
+    "plan": "Plan a user's visits (--user U --date D) / 安排拜访路线",
+    "remind": "Create due reminders, optionally send greetings (idempotent) / 生成提醒",
     "bench": "Run the benchmarks / 运行性能基准",
     "manage": "Any Django management command / 任意 Django 管理命令",
 }

@@ -89,6 +89,9 @@ class ApiClient:
     def patch(self, path: str, data: object = None):
         return self.client.patch(self.prefix + path, data, content_type="application/json")
 
+    def put(self, path: str, data: object = None):
+        return self.client.put(self.prefix + path, data, content_type="application/json")
+
     def delete(self, path: str):
         return self.client.delete(self.prefix + path)
 

@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "guanxi.sales",
     "guanxi.search",
     "guanxi.relations",
+    "guanxi.followup",
     "guanxi.demo",
     "guanxi.bench",
 ]
@@ -180,7 +181,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "account_login"
-LOGIN_REDIRECT_URL = "customers:list"
+LOGIN_REDIRECT_URL = "followup:today"
 ACCOUNT_LOGOUT_REDIRECT_URL = "account_login"
 ACCOUNT_LOGIN_METHODS = {"username"}
 ACCOUNT_SIGNUP_FIELDS = ["username*", "password1*"]
@@ -244,6 +245,13 @@ if PRODUCTION:
 
 EMAIL_HOST = env_str("GUANXI_SMTP_HOST", "localhost")
 EMAIL_PORT = env_int("GUANXI_SMTP_PORT", 25, minimum=1, maximum=65535)
+EMAIL_HOST_USER = env_str("GUANXI_SMTP_USER", "")
+EMAIL_HOST_PASSWORD = env_str("GUANXI_SMTP_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("GUANXI_SMTP_STARTTLS", default=False)
+EMAIL_USE_SSL = env_bool("GUANXI_SMTP_SSL", default=False)
+if EMAIL_USE_TLS and EMAIL_USE_SSL:
+    raise ConfigError("GUANXI_SMTP_STARTTLS and GUANXI_SMTP_SSL exclude each other / 两者只能选一")
+EMAIL_TIMEOUT = env_int("GUANXI_SMTP_TIMEOUT", 20, minimum=1, maximum=600)
 DEFAULT_FROM_EMAIL = env_str("GUANXI_FROM_EMAIL", "guanxi@localhost")
 
 LOGGING = {
@@ -257,5 +265,8 @@ LOGGING = {
 GUANXI_PROFILE_REVIEW_DAYS = env_int("GUANXI_PROFILE_REVIEW_DAYS", 180, minimum=1, maximum=3650)
 
 # Page sizes and limits used by selectors and the API.
+# The contact-cadence policy (guanxi.followup.cadence): a CadencePolicy subclass; issue 7 swaps it.
+GUANXI_CADENCE_POLICY = env_str("GUANXI_CADENCE_POLICY", "guanxi.followup.cadence.RelationshipCadencePolicy")
+
 GUANXI_PAGE_SIZE = 50
 GUANXI_MAX_PAGE_SIZE = 200

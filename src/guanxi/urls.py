@@ -4,11 +4,12 @@ from django.views.generic import RedirectView
 
 from guanxi.api import api
 from guanxi.core import views as core_views
+from guanxi.followup import views as followup_views
 
 admin.site.site_header = "Guanxi 关系"
 
 urlpatterns = [
-    path("", RedirectView.as_view(pattern_name="customers:list", permanent=False)),
+    path("", RedirectView.as_view(pattern_name="followup:today", permanent=False)),
     # Django's admin login is not rate-limited; send it through allauth's login, which is.
     path("django-admin/login/", RedirectView.as_view(pattern_name="account_login", query_string=True)),
     path("django-admin/", admin.site.urls),
@@ -23,6 +24,9 @@ urlpatterns = [
     path("relations/", include("guanxi.relations.urls")),
     path("manage/playbooks/", include("guanxi.relations.manage_urls")),
     path("manage/", include("guanxi.accounts.urls")),
+    path("", include("guanxi.followup.urls")),
+    # The calendar subscription: no session, the secret token is the credential (revocable).
+    path("calendar/<str:token>.ics", followup_views.calendar_feed, name="calendar_feed"),
 ]
 
 handler404 = "guanxi.core.views.not_found"

@@ -31,6 +31,8 @@ SCHEDULE: list[ScheduledJob] = [
         "verify_customer_figures", "guanxi.sales.tasks.verify_customer_figures", dt.timedelta(days=1)
     ),
     ScheduledJob("repair_search_scopes", "guanxi.customers.tasks.repair_search_scopes", dt.timedelta(days=1)),
+    ScheduledJob("followup_reminders", "guanxi.followup.tasks.generate_reminders", dt.timedelta(hours=1)),
+    ScheduledJob("followup_greetings", "guanxi.followup.tasks.send_due_greetings", dt.timedelta(minutes=10)),
 ]
 
 

@@ -146,6 +146,9 @@ class Customer(models.Model):
     # at 1M customers an on-the-fly MAX() costs ~100 ms per list page).
     last_interaction_at = models.DateTimeField(_("最近联系"), null=True, blank=True)
     last_order_at = models.DateField(_("最近下单"), null=True, blank=True)
+    # Contact cadence override (联系频率, "every N days"); empty = the policy's default for the
+    # customer (guanxi.followup.cadence). Last contact is ``last_interaction_at``, any channel.
+    cadence_days = models.PositiveSmallIntegerField(_("联系频率(天)"), null=True, blank=True)
     order_count = models.PositiveIntegerField(default=0)
     revenue_total = models.DecimalField(max_digits=16, decimal_places=2, default=0)
 
@@ -169,6 +172,11 @@ class Customer(models.Model):
             models.CheckConstraint(
                 condition=models.Q(latitude__isnull=True) | models.Q(latitude__gte=-90, latitude__lte=90),
                 name="customer_latitude_range",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(cadence_days__isnull=True)
+                | models.Q(cadence_days__gte=1, cadence_days__lte=730),
+                name="customer_cadence_range",
             ),
             models.CheckConstraint(
                 condition=models.Q(longitude__isnull=True)
@@ -259,6 +267,13 @@ class Contact(models.Model):
     work_location = models.CharField(_("工作地点"), max_length=200, blank=True)
     notes = models.TextField(_("备注"), blank=True)
     is_key = models.BooleanField(_("关键联系人"), default=False)
+    language = models.CharField(
+        _("语言"), max_length=10, choices=[("zh-hans", "简体中文"), ("en", "English")], default="zh-hans"
+    )
+    cadence_days = models.PositiveSmallIntegerField(_("联系频率(天)"), null=True, blank=True)
+    # Maintained by the engagement services like Customer.last_interaction_at: the latest interaction
+    # this contact took part in (the key-contact cadence reads it without aggregating).
+    last_interaction_at = models.DateTimeField(_("最近联系"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     search_doc = models.TextField(blank=True, default="")
@@ -267,6 +282,13 @@ class Contact(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["customer", "sort_key", "id"], name="contact_customer_sort")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(cadence_days__isnull=True)
+                | models.Q(cadence_days__gte=1, cadence_days__lte=730),
+                name="contact_cadence_range",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name

@@ -57,6 +57,7 @@ CUSTOMER_FIELDS = [
     "status",
     "founded_on",
     "notes",
+    "cadence_days",
 ]
 CUSTOMER_AUDIT_FIELDS = [*CUSTOMER_FIELDS, "owner", "team"]
 CONTACT_FIELDS = [
@@ -78,6 +79,8 @@ CONTACT_FIELDS = [
     "work_location",
     "notes",
     "is_key",
+    "language",
+    "cadence_days",
 ]
 MAX_TAGS = 30
 

@@ -493,6 +493,9 @@ def apply_plan(plan: DemoPlan) -> DemoSummary:
         plan.relations, created, created_contacts, [users[cp.owner] for cp in plan.customers], users
     )
 
+    from guanxi.demo.followup import apply_followup
+
+    apply_followup(users, plan.today, plan.seed)
     revenue = sum((c.revenue_total for c in Customer.objects.only("revenue_total")), Decimal(0))
     return DemoSummary(
         users=len(users),

@@ -106,6 +106,13 @@ def _refresh_last_interaction(customer_id: int) -> None:
     Customer.objects.filter(pk=customer_id).update(last_interaction_at=latest)
 
 
+def _refresh_contacts_last_interaction(contact_ids: Iterable[int]) -> None:
+    """Recompute Contact.last_interaction_at (the key-contact cadence) after an edit or delete."""
+    for contact_id in set(contact_ids):
+        latest = Interaction.objects.filter(contacts=contact_id).aggregate(m=Max("occurred_at"))["m"]
+        Contact.objects.filter(pk=contact_id).update(last_interaction_at=latest)
+
+
 @transaction.atomic
 def interaction_log(
     *,
@@ -137,6 +144,10 @@ def interaction_log(
         last_interaction_at=Greatest(Coalesce(F("last_interaction_at"), when), when)
     )
     customer.refresh_from_db(fields=["last_interaction_at"])
+    if contact_list:
+        Contact.objects.filter(pk__in=[c.pk for c in contact_list]).update(
+            last_interaction_at=Greatest(Coalesce(F("last_interaction_at"), when), when)
+        )
     changes = diff({}, snapshot(interaction, INTERACTION_FIELDS))
     if contact_list:
         changes["contacts"] = [[], [c.name for c in contact_list]]
@@ -168,6 +179,7 @@ def interaction_update(
     interaction.search_doc = interaction_search_doc(interaction)
     interaction.save()
     changes = diff(before, snapshot(interaction, INTERACTION_FIELDS))
+    old_contact_ids = {c.pk for c in interaction.contacts.all()}
     if contacts is not None:
         old = sorted(c.name for c in interaction.contacts.all())
         new_list = _check_contacts(interaction.customer, contacts)
@@ -176,6 +188,8 @@ def interaction_update(
             changes["contacts"] = [old, sorted(c.name for c in new_list)]
     if "occurred_at" in changes:
         _refresh_last_interaction(interaction.customer_id)
+    if "occurred_at" in changes or "contacts" in changes:
+        _refresh_contacts_last_interaction(old_contact_ids | {c.pk for c in interaction.contacts.all()})
     if changes:
         audit_record(
             actor=actor,
@@ -193,9 +207,11 @@ def interaction_delete(*, actor: User, source: Source, interaction: Interaction)
     before = snapshot(interaction, INTERACTION_FIELDS)
     customer_id, pk = interaction.customer_id, interaction.pk
     label = str(interaction)
+    contact_ids = [c.pk for c in interaction.contacts.all()]
     interaction.delete()
     interaction.pk = pk
     _refresh_last_interaction(customer_id)
+    _refresh_contacts_last_interaction(contact_ids)
     audit_record(
         actor=actor,
         source=source,

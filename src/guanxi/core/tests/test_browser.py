@@ -94,7 +94,7 @@ def test_salesperson_daily_flow(chromium, live_server, device):
         page.fill("input[name=login]", "wangli")
         page.fill("input[name=password]", PASSWORD)
         page.locator("form[action='/accounts/login/'] button[type=submit]").click()
-        expect(page).to_have_url(re.compile(r"/customers/$"))
+        expect(page).to_have_url(re.compile(r"/today/$"))
 
         # Create a customer with the 新建客户 form.
         page.get_by_role("link", name="新建客户").first.click()

@@ -240,10 +240,89 @@ def test_every_operation_answers_as_documented(world, api_for):
     admin.call("patch", "/playbooks/{relationship_type}", {"cadence_days": 10}, relationship_type="channel")
     c.call("post", "/customers/{customer_id}/profile-review", {}, customer_id=customer_id)
     c.call("get", "/stale-profiles")
+    _follow_up_operations(c, world)
 
     documented = {(p, m) for p, ops in COMMITTED["paths"].items() for m in ops}
     missing = documented - c.covered - manager.covered - admin.covered
     assert not missing, f"operations without a contract check: {sorted(missing)}"
+
+
+def _follow_up_operations(c: Contract, world: Any) -> None:
+    from django.utils import timezone
+
+    from guanxi.followup.models import Reminder
+    from guanxi.followup.reminders import reminders_generate
+    from guanxi.testing.factories import make_contact
+
+    customer_id = world.customer.pk
+    today = timezone.localdate()
+    c.call("put", "/customers/{customer_id}/cadence", {"days": 10}, customer_id=customer_id)
+    c.call("get", "/customers/{customer_id}/cadence", customer_id=customer_id)
+    task = c.call(
+        "post", "/tasks", {"title": "回访", "due_on": today.isoformat(), "customer_id": customer_id}
+    ).json()
+    c.call("get", "/tasks")
+    c.call("get", "/tasks/{task_id}", task_id=task["id"])
+    c.call("patch", "/tasks/{task_id}", {"status": "done"}, task_id=task["id"])
+    start = (timezone.now() + dt.timedelta(hours=3)).replace(microsecond=0)
+    appointment = c.call(
+        "post",
+        "/appointments",
+        {
+            "customer_id": customer_id,
+            "title": "拜访",
+            "starts_at": start.isoformat(),
+            "ends_at": (start + dt.timedelta(hours=1)).isoformat(),
+            "latitude": "22.54",
+            "longitude": "114.05",
+        },
+    ).json()
+    c.call("get", "/appointments")
+    c.call("get", "/appointments/{appointment_id}", appointment_id=appointment["id"])
+    c.call("get", "/today")
+    later = start + dt.timedelta(days=1)
+    c.call(
+        "post",
+        "/appointments/{appointment_id}/reschedule",
+        {
+            "starts_at": later.isoformat(),
+            "ends_at": (later + dt.timedelta(hours=1)).isoformat(),
+            "reason_kind": "customer",
+            "reason": "客户开会",
+        },
+        appointment_id=appointment["id"],
+    )
+    c.call(
+        "post",
+        "/appointments/{appointment_id}/cancel",
+        {"reason_kind": "own", "reason": "出差"},
+        appointment_id=appointment["id"],
+    )
+    contact = make_contact(
+        world.customer, name="寿星", birthday=today + dt.timedelta(days=1), emails=["s@example.com"]
+    )
+    reminders_generate()
+    reminder = Reminder.objects.get(contact=contact)
+    c.call("get", "/reminders")
+    c.call("get", "/reminders/{reminder_id}", reminder_id=reminder.pk)
+    c.call("get", "/reminders/{reminder_id}/drafts", reminder_id=reminder.pk)
+    c.call(
+        "post",
+        "/reminders/{reminder_id}/greetings",
+        {"contact_id": contact.pk, "channel": "email"},
+        reminder_id=reminder.pk,
+    )
+    c.call("patch", "/reminders/{reminder_id}", {"status": "done"}, reminder_id=reminder.pk)
+    c.call("get", "/festivals", params={"year": 2026})
+    located = c.call(
+        "post", "/customers", {"name": "坐标客户", "latitude": "22.55", "longitude": "114.06"}
+    ).json()
+    c.call(
+        "get", "/route", params={"customer_ids": [located["id"]], "start_lat": "22.5", "start_lon": "114.0"}
+    )
+    plan = c.call("post", "/visit-plans", {"day": today.isoformat(), "customer_ids": [located["id"]]}).json()
+    c.call("get", "/visit-plans/{plan_id}", plan_id=plan["id"])
+    c.call("post", "/visit-plans/{plan_id}/order", {"stop_ids": [plan["stops"][0]["id"]]}, plan_id=plan["id"])
 
 
 def test_error_responses_match_the_documented_error_shape(world, api_for):

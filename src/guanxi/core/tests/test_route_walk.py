@@ -9,6 +9,7 @@ outsider cannot see, or an explicit, commented exclusion).
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import re
 from collections.abc import Iterator
@@ -21,11 +22,15 @@ from django.apps import apps
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.urls.resolvers import RegexPattern, RoutePattern
+from django.utils import timezone
 
 from guanxi.accounts.models import ApiToken
 from guanxi.accounts.services import token_create
 from guanxi.audit.models import Source
 from guanxi.customers.models import CustomerShare
+from guanxi.followup import reminders as followup_reminders
+from guanxi.followup import services as followup_services
+from guanxi.followup import visits as followup_visits
 from guanxi.relations.services import person_link_create, referral_create
 from guanxi.sales.services import LineInput, order_create
 from guanxi.testing.factories import ProductFactory, make_contact, make_customer
@@ -87,6 +92,12 @@ OBJECT_PARAMS = {
     "token_id",  # someone else's API token
     "link_id",  # a link between two people at Alice's customers
     "referral_id",  # a referral of Alice's customer
+    "task_id",  # follow-up task about Alice's customer
+    "appointment_id",
+    "reminder_id",  # Alice's birthday reminder about her contact
+    "plan_id",  # Alice's visit plan (plans are personal)
+    "stop_id",
+    "prep_id",  # Alice's visit preparation
 }
 # Parameters that are deliberately not walked for the outsider-404 rule, each with its reason.
 EXCLUDED_PARAMS = {
@@ -100,6 +111,9 @@ EXCLUDED_PARAMS = {
     # editing is for administrators only (API 403, /manage/ pages 404), covered by the relations
     # tests and by test_admin_pages_answer_404_to_non_admins below.
     "relationship_type": "shared playbooks",
+    # The calendar subscription secret is the credential itself, not an object id; an unknown or
+    # revoked one answers 404 (guanxi.followup tests).
+    "token": "calendar subscription secret",
 }
 # Django's admin is staff-only: it redirects non-staff users to the login before any object lookup.
 # Walked separately: the answer must not depend on whether the object exists.
@@ -158,6 +172,31 @@ def hidden_objects(world) -> dict[str, int]:
     referral = referral_create(
         actor=world.owner, source=Source.SYSTEM, customer=customer, referrer_name="老周"
     )
+    contact = customer.contacts.get()
+    task = followup_services.task_create(
+        actor=world.owner, source=Source.SYSTEM, title="回访", due_on=timezone.localdate(), customer=customer
+    )
+    start = timezone.now() + dt.timedelta(days=1)
+    appointment = followup_services.appointment_create(
+        actor=world.owner,
+        source=Source.SYSTEM,
+        customer=customer,
+        title="拜访",
+        starts_at=start,
+        ends_at=start + dt.timedelta(hours=1),
+    )
+    contact.birthday = timezone.localdate() + dt.timedelta(days=1)
+    contact.save(update_fields=["birthday"])
+    followup_reminders.reminders_generate()
+    reminder = contact.reminders.get()
+    customer.latitude, customer.longitude = Decimal("22.54"), Decimal("114.05")
+    customer.save(update_fields=["latitude", "longitude"])
+    plan = followup_visits.visit_plan_build(
+        actor=world.owner, source=Source.SYSTEM, day=timezone.localdate(), customers=[customer]
+    )
+    prep = followup_visits.visit_prep_open(
+        actor=world.owner, source=Source.SYSTEM, customer=customer, day=timezone.localdate()
+    )
     return {
         "customer_id": customer.pk,
         "contact_id": customer.contacts.get().pk,
@@ -169,6 +208,12 @@ def hidden_objects(world) -> dict[str, int]:
         "token_id": token.pk,
         "link_id": link.pk,
         "referral_id": referral.pk,
+        "task_id": task.pk,
+        "appointment_id": appointment.pk,
+        "reminder_id": reminder.pk,
+        "plan_id": plan.pk,
+        "stop_id": plan.stops.get().pk,
+        "prep_id": prep.pk,
     }
 
 
@@ -176,7 +221,15 @@ def _snapshot() -> dict[str, list[tuple]]:
     """Every row of every project model (small in these tests): any write shows up as a difference."""
     state = {}
     for model in apps.get_models():
-        if model._meta.app_label in {"accounts", "audit", "customers", "engagement", "sales", "relations"}:
+        if model._meta.app_label in {
+            "accounts",
+            "audit",
+            "customers",
+            "engagement",
+            "sales",
+            "relations",
+            "followup",
+        }:
             rows = model.objects.order_by("pk").values_list()
             state[model._meta.label] = [tuple(map(str, row)) for row in rows]
     return state
@@ -209,6 +262,18 @@ API_BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("api/v1/person-links/<link_id>", "patch"): {"strength": 1, "note": "被篡改"},
     ("api/v1/referrals/<referral_id>", "patch"): {"note": "被篡改"},
     ("api/v1/customers/<customer_id>/profile-review", "post"): {},
+    ("api/v1/tasks/<task_id>", "patch"): {"status": "done", "title": "被篡改"},
+    ("api/v1/appointments/<appointment_id>/reschedule", "post"): {
+        "starts_at": "2030-01-01T10:00:00+08:00",
+        "ends_at": "2030-01-01T11:00:00+08:00",
+        "reason_kind": "own",
+        "reason": "篡改",
+    },
+    ("api/v1/appointments/<appointment_id>/cancel", "post"): {"reason_kind": "own", "reason": "篡改"},
+    ("api/v1/reminders/<reminder_id>", "patch"): {"status": "dismissed"},
+    ("api/v1/reminders/<reminder_id>/greetings", "post"): {"contact_id": 1, "channel": "wechat"},
+    ("api/v1/visit-plans/<plan_id>/order", "post"): {"stop_ids": [1]},
+    ("api/v1/customers/<customer_id>/cadence", "put"): {"days": 3},
 }
 UI_POST = {
     "name": "被篡改",
@@ -225,6 +290,14 @@ UI_POST = {
     "role": "admin",
     "is_active": "on",
     "phones": "13800000000",
+    "title": "被篡改",
+    "due_on": "2030-01-01",
+    "until": "2030-01-01",
+    "action": "cancel",
+    "reason_kind": "own",
+    "reason": "篡改",
+    "day": "2030-01-01",
+    "key_points": "被篡改",
 }
 
 

@@ -91,6 +91,7 @@ def salesperson_data(world) -> tuple[str, dict[str, int]]:
     )
     referred = make_customer(owner, name="模糊测试转介绍客户")
     referral = referral_create(actor=owner, source=Source.SYSTEM, customer=referred, referrer_name="老周")
+    followup = _followup_objects(world, second)
     ids = {
         "customer_id": customer.pk,
         "contact_id": second.pk,
@@ -104,8 +105,48 @@ def salesperson_data(world) -> tuple[str, dict[str, int]]:
         "referral_id": referral.pk,
         "first_contact_id": first.pk,
         "referred_customer_id": referred.pk,
+        **followup,
     }
     return raw, ids
+
+
+def _followup_objects(world: Any, contact: Any) -> dict[str, int]:
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from guanxi.followup import reminders, services, visits
+
+    owner, customer = world.owner, world.customer
+    customer.latitude, customer.longitude = Decimal("22.540000"), Decimal("114.050000")
+    customer.save(update_fields=["latitude", "longitude"])
+    task = services.task_create(
+        actor=owner, source=Source.SYSTEM, title="回访", due_on=timezone.localdate(), customer=customer
+    )
+    start = timezone.now() + dt.timedelta(days=1)
+    appointment = services.appointment_create(
+        actor=owner,
+        source=Source.SYSTEM,
+        customer=customer,
+        title="拜访",
+        starts_at=start,
+        ends_at=start + dt.timedelta(hours=1),
+    )
+    contact.birthday = timezone.localdate() + dt.timedelta(days=1)
+    contact.save(update_fields=["birthday"])
+    reminders.reminders_generate()
+    reminder = contact.reminders.get()
+    plan = visits.visit_plan_build(
+        actor=owner, source=Source.SYSTEM, day=timezone.localdate(), customers=[customer]
+    )
+    return {
+        "task_id": task.pk,
+        "appointment_id": appointment.pk,
+        "reminder_id": reminder.pk,
+        "plan_id": plan.pk,
+        "stop_id": plan.stops.get().pk,
+        "birthday_contact_id": contact.pk,
+    }
 
 
 def _aim(body: Any, ids: dict[str, Any]) -> Any:
@@ -164,12 +205,55 @@ def _crafted(label: str, ids: dict[str, int], body_ids: dict[str, int]) -> dict[
         return {"query": {"customer_id": ids["customer_id"]}}
     if label == "POST /api/v1/customers/{customer_id}/profile-review":
         return {"path_parameters": {"customer_id": ids["customer_id"]}, "body": {}}
+    followup = _crafted_followup(label, ids)
+    if followup is not None:
+        return followup
     if label == "POST /api/v1/customers/{customer_id}/shares":
         return {
             "path_parameters": {"customer_id": ids["customer_id"]},
             "body": {"user_id": body_ids["user_id"]},
         }
     return None
+
+
+def _crafted_followup(label: str, ids: dict[str, int]) -> dict[str, Any] | None:
+    """Follow-up operations need dates near today, times in order, and ids that belong together."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    today = timezone.localdate()
+    start = (timezone.now() + dt.timedelta(days=2)).replace(microsecond=0)
+    times = {"starts_at": start.isoformat(), "ends_at": (start + dt.timedelta(hours=1)).isoformat()}
+    crafted: dict[str, dict[str, Any]] = {
+        "POST /api/v1/tasks": {
+            "body": {"title": "回访", "due_on": today.isoformat(), "customer_id": ids["customer_id"]}
+        },
+        "PATCH /api/v1/tasks/{task_id}": {
+            "path_parameters": {"task_id": ids["task_id"]},
+            "body": {"status": "done"},
+        },
+        "POST /api/v1/appointments": {"body": {"customer_id": ids["customer_id"], "title": "拜访", **times}},
+        "POST /api/v1/appointments/{appointment_id}/reschedule": {
+            "path_parameters": {"appointment_id": ids["appointment_id"]},
+            "body": {**times, "reason_kind": "customer", "reason": "客户要求"},
+        },
+        "POST /api/v1/reminders/{reminder_id}/greetings": {
+            "path_parameters": {"reminder_id": ids["reminder_id"]},
+            "body": {"contact_id": ids["birthday_contact_id"], "channel": "wechat"},
+        },
+        "POST /api/v1/visit-plans": {
+            "body": {"day": today.isoformat(), "customer_ids": [ids["customer_id"]]}
+        },
+        "POST /api/v1/visit-plans/{plan_id}/order": {
+            "path_parameters": {"plan_id": ids["plan_id"]},
+            "body": {"stop_ids": [ids["stop_id"]]},
+        },
+        "GET /api/v1/route": {
+            "query": {"customer_ids": [ids["customer_id"]], "start_lat": "22.5", "start_lon": "114.0"}
+        },
+    }
+    return crafted.get(label)
 
 
 @pytest.mark.parametrize("label", OPERATIONS)
