@@ -200,3 +200,22 @@ def test_manager_deletes_customer_and_the_deletion_is_audited(world):
     assert not Contact.objects.filter(customer_id=pk).exists()
     event = AuditEvent.objects.get(action="customer.delete", object_id=pk)
     assert event.actor == world.manager and event.changes["name"] == ["华为技术有限公司", None]
+
+
+@pytest.mark.django_db
+def test_customer_visible_check_agrees_with_the_visibility_rule(world):
+    from guanxi.audit.models import Source
+    from guanxi.customers.selectors import customer_queryset_for_user, customer_visible_check
+    from guanxi.customers.services import customer_share
+    from guanxi.testing.factories import make_customer
+
+    north = make_customer(world.outsider, name="北方客户")
+    shared = make_customer(world.outsider, name="共享客户")
+    customer_share(actor=world.outsider, source=Source.UI, customer=shared, team=world.east)
+    make_customer(world.teammate, name="同组客户")
+    everyone = list(Customer.objects.values_list("id", "owner_id", "team_id"))
+    assert north.pk and len(everyone) == 4
+    for user in (world.owner, world.teammate, world.outsider, world.manager, world.admin):
+        check = customer_visible_check(user)
+        expected = set(customer_queryset_for_user(user).values_list("id", flat=True))
+        assert {cid for cid, owner, team in everyone if check(cid, owner, team)} == expected, user
