@@ -833,6 +833,63 @@ def reorder_plan(request: HttpRequest, plan_id: int, payload: PlanOrderIn) -> di
     return plan_out(plan, user)
 
 
+# --- Contacts' yearly dates ------------------------------------------------------------------------
+
+
+class ContactDateIn(Strict):
+    kind: Literal["anniversary", "wedding", "other"] = "anniversary"
+    label: Annotated[str, Field(max_length=60)] = ""
+    date: dt.date
+    is_lunar: bool = False
+    lunar_leap_month: bool = False
+
+
+class ContactDateOut(Schema):
+    id: int
+    kind: str
+    label: str
+    date: dt.date
+    is_lunar: bool
+    lunar_leap_month: bool
+    next_on: dt.date | None
+
+
+def contact_date_out(item: Any) -> dict[str, Any]:
+    return {
+        "id": item.pk,
+        "kind": item.kind,
+        "label": item.label,
+        "date": item.date,
+        "is_lunar": item.is_lunar,
+        "lunar_leap_month": item.lunar_leap_month,
+        "next_on": services.contact_date_next(item),
+    }
+
+
+@router.get(
+    "/contacts/{contact_id}/dates",
+    response={200: list[ContactDateOut], **ERRORS},
+    summary="A contact's anniversaries and other yearly dates",
+    tags=["contacts"],
+)
+def list_contact_dates(request: HttpRequest, contact_id: int) -> list[dict[str, Any]]:
+    contact = contact_get_for_user(user=actor(request), contact_id=contact_id)
+    return [contact_date_out(d) for d in contact.dates.order_by("date__month", "date__day", "id")]
+
+
+@router.post(
+    "/contacts/{contact_id}/dates",
+    response={201: ContactDateOut, **ERRORS},
+    summary="Add a yearly date (anniversary…) to a contact; reminded like birthdays",
+    tags=["contacts"],
+)
+def add_contact_date(request: HttpRequest, contact_id: int, payload: ContactDateIn) -> Status[dict[str, Any]]:
+    user = actor(request)
+    contact = contact_get_for_user(user=user, contact_id=contact_id)
+    item = services.contact_date_add(actor=user, source=Source.API, contact=contact, **payload.model_dump())
+    return Status(201, contact_date_out(item))
+
+
 # --- Festivals -----------------------------------------------------------------------------------
 
 

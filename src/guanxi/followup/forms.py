@@ -10,7 +10,13 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from guanxi.customers.models import Contact, Customer
-from guanxi.followup.models import ChangeReason, ChecklistTemplate, PlannerProfile, StartPoint
+from guanxi.followup.models import (
+    ChangeReason,
+    ChecklistTemplate,
+    ContactDateKind,
+    PlannerProfile,
+    StartPoint,
+)
 
 # Browsers accept only ISO values in date/time inputs, whatever the language of the page.
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -29,6 +35,14 @@ class TaskForm(forms.Form):
     notes = forms.CharField(
         label=_("备注"), required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 2})
     )
+
+
+class ContactDateForm(forms.Form):
+    kind = forms.ChoiceField(label=_("类别"), choices=ContactDateKind.choices)
+    label = forms.CharField(label=_("名称"), max_length=60, required=False)
+    date = forms.DateField(label=_("日期"), widget=DATE, help_text=_("农历日期也按“年-月-日”填写"))
+    is_lunar = forms.BooleanField(label=_("农历"), required=False)
+    lunar_leap_month = forms.BooleanField(label=_("闰月"), required=False)
 
 
 class SnoozeForm(forms.Form):

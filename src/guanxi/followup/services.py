@@ -289,6 +289,13 @@ def contact_date_add(
         "only a lunar date has a leap month",
         field="date",
     )
+    require(
+        date <= timezone.localdate(),
+        "纪念日不能在未来",
+        "a yearly date starts in the past",
+        field="date",
+        code="date_in_future",
+    )
     item = ContactDate.objects.create(
         contact=contact,
         kind=kind,
@@ -306,6 +313,21 @@ def contact_date_add(
         changes={"dates": [None, f"{item.label or item.get_kind_display()} {date.isoformat()}"]},
     )
     return item
+
+
+def contact_date_next(item: ContactDate, today: dt.date | None = None) -> dt.date | None:
+    """The next occurrence of a contact's yearly date (lunar dates converted for the year)."""
+    from guanxi.followup import calendar_cn
+
+    today = today or timezone.localdate()
+    try:
+        if item.is_lunar:
+            return calendar_cn.next_lunar_birthday(
+                item.date.month, item.date.day, item.lunar_leap_month, today
+            )
+        return calendar_cn.next_solar_anniversary(item.date.month, item.date.day, today)
+    except (ValueError, calendar_cn.CalendarRangeError):
+        return None
 
 
 # --- Appointments ------------------------------------------------------------------------------

@@ -23,5 +23,6 @@ urlpatterns = [
     path("followup/prep/<int:prep_id>/", views.prep_detail, name="prep"),
     path("followup/prep/<int:prep_id>/print/", views.prep_print, name="prep_print"),
     path("followup/visit/<int:customer_id>/log/", views.visit_log, name="visit_log"),
+    path("followup/contacts/<int:contact_id>/dates/", views.contact_dates, name="contact_dates"),
     path("followup/settings/", views.settings_page, name="settings"),
 ]

@@ -22,12 +22,13 @@ from guanxi.core.errors import GuanxiError
 from guanxi.core.forms import add_service_error, form_status, save_form
 from guanxi.core.http import HtmxHttpRequest
 from guanxi.customers.models import Contact
-from guanxi.customers.selectors import customer_contacts, customer_get_for_user
+from guanxi.customers.selectors import contact_get_for_user, customer_contacts, customer_get_for_user
 from guanxi.engagement.forms import InteractionForm
 from guanxi.followup import cadence, ical, reminders, selectors, services, visits
 from guanxi.followup.forms import (
     AppointmentForm,
     CancelForm,
+    ContactDateForm,
     PlanForm,
     PlannerForm,
     PrepForm,
@@ -496,6 +497,32 @@ def visit_log(request: HtmxHttpRequest, customer_id: int) -> HttpResponse:
         request,
         "followup/visit_log.html",
         {"customer": customer, "log_form": form, "day": day},
+        status=form_status(request),
+    )
+
+
+# --- A contact's yearly dates ---------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def contact_dates(request: HtmxHttpRequest, contact_id: int) -> HttpResponse:
+    user = _user(request)
+    contact = contact_get_for_user(user=user, contact_id=contact_id)
+    form = ContactDateForm(request.POST or None)
+    if save_form(
+        request,
+        form,
+        lambda d: services.contact_date_add(actor=user, source=Source.UI, contact=contact, **d) is not None,
+    ):
+        return redirect("followup:contact_dates", contact_id=contact.pk)
+    items = [
+        (d, services.contact_date_next(d)) for d in contact.dates.order_by("date__month", "date__day", "id")
+    ]
+    return render(
+        request,
+        "followup/contact_dates.html",
+        {"contact": contact, "customer": contact.customer, "items": items, "form": form},
         status=form_status(request),
     )
 

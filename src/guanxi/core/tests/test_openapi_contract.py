@@ -301,6 +301,13 @@ def _follow_up_operations(c: Contract, world: Any) -> None:
     contact = make_contact(
         world.customer, name="寿星", birthday=today + dt.timedelta(days=1), emails=["s@example.com"]
     )
+    c.call(
+        "post",
+        "/contacts/{contact_id}/dates",
+        {"kind": "wedding", "date": "2001-05-20"},
+        contact_id=contact.pk,
+    )
+    c.call("get", "/contacts/{contact_id}/dates", contact_id=contact.pk)
     reminders_generate()
     reminder = Reminder.objects.get(contact=contact)
     c.call("get", "/reminders")

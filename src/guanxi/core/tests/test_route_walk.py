@@ -274,6 +274,7 @@ API_BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("api/v1/reminders/<reminder_id>/greetings", "post"): {"contact_id": 1, "channel": "wechat"},
     ("api/v1/visit-plans/<plan_id>/order", "post"): {"stop_ids": [1]},
     ("api/v1/customers/<customer_id>/cadence", "put"): {"days": 3},
+    ("api/v1/contacts/<contact_id>/dates", "post"): {"kind": "wedding", "date": "2001-05-20"},
 }
 UI_POST = {
     "name": "被篡改",
@@ -298,6 +299,7 @@ UI_POST = {
     "reason": "篡改",
     "day": "2030-01-01",
     "key_points": "被篡改",
+    "date": "2001-05-20",
 }
 
 

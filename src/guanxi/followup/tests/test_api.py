@@ -240,3 +240,21 @@ def test_festivals_api(world, api_for):
         and dates["qingming"] == "2025-04-04"
     )
     assert_api_error(api_for(world.owner).get("/festivals", {"year": 1800}), 422)
+
+
+def test_contact_dates_api(world, api_for):
+    api = api_for(world.owner)
+    contact = world.customer.contacts.get()
+    url = f"/contacts/{contact.pk}/dates"
+    resp = api.post(url, {"kind": "wedding", "label": "结婚纪念日", "date": "2010-10-10"})
+    assert resp.status_code == 201, resp.content
+    assert resp.json()["next_on"][5:] == "10-10"
+    lunar = api.post(url, {"kind": "other", "label": "入职", "date": "2015-08-15", "is_lunar": True}).json()
+    assert lunar["next_on"] in {"2026-09-25", "2027-09-15"}
+    assert [d["label"] for d in api.get(url).json()] == ["入职", "结婚纪念日"]
+    future = (timezone.localdate() + dt.timedelta(days=30)).isoformat()
+    assert_api_error(api.post(url, {"date": future}), 400, "date_in_future")
+    assert_api_error(api.post(url, {"date": "2010-02-30"}), 422)
+    assert_api_error(api.post(url, {"date": "2010-02-03", "lunar_leap_month": True}), 400)
+    assert_api_error(api_for(world.outsider).get(url), 404)
+    assert_api_error(api_for(world.teammate).post(url, {"date": "2010-01-01"}), 404)

@@ -355,3 +355,26 @@ def test_email_greeting_needs_an_address(world):
         )
     assert exc.value.code == "no_email"
     assert not Greeting.objects.exists()
+
+
+def test_contact_yearly_dates_are_reminded_solar_and_lunar(world):
+    from guanxi.followup.services import contact_date_add
+
+    contact = world.customer.contacts.get()
+    contact_date_add(
+        actor=world.owner, source=Source.UI, contact=contact, kind="wedding", date=dt.date(2011, 6, 17)
+    )
+    contact_date_add(
+        actor=world.owner,
+        source=Source.UI,
+        contact=contact,
+        kind="other",
+        label="入职",
+        date=dt.date(2015, 8, 15),
+        is_lunar=True,
+    )
+    reminders.reminders_generate(today=dt.date(2026, 6, 15))
+    reminders.reminders_generate(today=dt.date(2026, 9, 23))
+    got = {(r.title, r.occurs_on, r.years) for r in Reminder.objects.filter(kind="contact_date")}
+    assert (f"{contact.name} · 结婚纪念日", dt.date(2026, 6, 17), 15) in got
+    assert (f"{contact.name} · 入职", dt.date(2026, 9, 25), None) in got

@@ -295,3 +295,17 @@ def test_reminder_page_sends_wechat_greeting(world, client_for):
     assert "已复制" in client.get(f"/followup/reminders/{r.pk}/").content.decode()
     resp = client.post(f"/followup/reminders/{r.pk}/", {"action": "email", "contact": contact.pk})
     assert resp.status_code == 400  # no e-mail address: said clearly, nothing queued
+
+
+def test_contact_dates_page(world, client_for):
+    contact = world.customer.contacts.get()
+    client = client_for(world.owner)
+    url = f"/followup/contacts/{contact.pk}/dates/"
+    assert client.get(url).status_code == 200
+    assert client.post(url, {"kind": "wedding", "label": "", "date": "2099-01-01"}).status_code == 400
+    assert client.post(url, {"kind": "wedding", "label": "", "date": "2012-03-04"}).status_code == 302
+    assert "2012-03-04" in client.get(url).content.decode()
+    assert (
+        f"/followup/contacts/{contact.pk}/dates/"
+        in client.get(f"/customers/{world.customer.pk}/").content.decode()
+    )
