@@ -807,15 +807,38 @@ class Downstream:
 
 
 def referral_downstream(*, user: User, customer_id: int) -> Downstream:
+    """Everyone who came through the customer, walked level by level from it (one indexed read per
+    level) over visible customers only, so its cost follows the customer's own referral tree, not
+    the user's whole graph. A cycle ends the walk; the customer is never its own result."""
     customer = _customer_for_user(user, customer_id)
-    graph = referral_graph(user=user)
-    direct, indirect = graph.reach(f"customer:{customer.pk}")
+    visible = customer_visible_check(user)
+    found: dict[int, tuple[int, str, Decimal, str]] = {}
+    direct: set[int] = set()
+    seen, frontier, first = {customer.pk}, {customer.pk}, True
+    while frontier:
+        rows = Referral.objects.filter(referrer_customer_id__in=frontier).values_list(
+            "customer_id",
+            "customer__name",
+            "customer__revenue_total",
+            "customer__status",
+            "customer__owner_id",
+            "customer__team_id",
+        )
+        frontier = set()
+        for cid, name, revenue, status, owner, team in rows:
+            if cid in seen or not visible(cid, owner, team):
+                continue
+            seen.add(cid)
+            frontier.add(cid)
+            found[cid] = (cid, name, revenue, status)
+            if first:
+                direct.add(cid)
+        first = False
 
-    def rows(ids: set[int]) -> list[tuple[int, str, Decimal, str]]:
-        found = [(i, graph.names[i], graph.revenue[i], graph.statuses[i]) for i in ids]
-        return sorted(found, key=lambda r: (-r[2], r[1]))
+    def rows_of(ids: set[int]) -> list[tuple[int, str, Decimal, str]]:
+        return sorted((found[i] for i in ids), key=lambda r: (-r[2], r[1]))
 
-    return Downstream(customer, rows(direct), rows(indirect))
+    return Downstream(customer, rows_of(direct), rows_of(set(found) - direct))
 
 
 # Unhappy or lost customers: what is at stake is everyone who came through them.
