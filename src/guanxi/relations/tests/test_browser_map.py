@@ -42,7 +42,7 @@ def test_relationship_map_draws_on_a_phone(chromium, live_server):  # noqa: F811
         page.fill("input[name=login]", "wangli")
         page.fill("input[name=password]", PASSWORD)
         page.locator("form[action='/accounts/login/'] button[type=submit]").click()
-        expect(page).to_have_url(re.compile(r"/customers/$"))
+        expect(page).to_have_url(re.compile(r"/today/$"))
         page.goto(f"{live_server.url}/customers/{customer.pk}/")
         card = page.locator("#relations-card")
         expect(card).to_contain_text("拍板者持反对态度：李总")
