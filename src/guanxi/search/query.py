@@ -140,14 +140,45 @@ def newest_matches(
             params.append(below)
         sql += " ORDER BY rowid DESC LIMIT %s"
     else:
-        params = [_tsquery(terms)]
-        where = "search_tsv @@ to_tsquery('simple', %s)" + _pg_scope(scope, params)
-        if below is not None:
-            where += " AND id < %s"
-            params.append(below)
-        sql = f"SELECT id FROM {table} WHERE {where} ORDER BY id DESC LIMIT %s"  # noqa: S608
+        return _pg_newest_matches(table, terms, scope=scope, below=below, limit=limit)
     params.append(limit + 1)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         ids = [row[0] for row in cursor.fetchall()]
     return ids[:limit], len(ids) <= limit
+
+
+# Above this many matches a word is frequent: the newest are found by walking the primary key down.
+PG_PROBE = 400
+
+
+def _pg_newest_matches(
+    table: str, terms: list[QueryTerm], *, scope: str | None, below: int | None, limit: int
+) -> tuple[list[int], bool]:
+    """PostgreSQL: the GIN index always drives (MATERIALIZED). Left free, with ORDER BY id DESC
+    LIMIT the planner walks the primary key testing each row, which takes seconds when a prefix
+    query matches nothing (measured at 10M interactions: 5 s to 56 s). With a visibility key the
+    index intersects the word and the key and the few matches are sorted; without one (an
+    administrator) a lazy probe reads at most PG_PROBE matches, and only a frequent word, whose
+    newest matches are near the top, walks the primary key."""
+    params: list[int | str] = [_tsquery(terms)]
+    where = "search_tsv @@ to_tsquery('simple', %s)" + _pg_scope(scope, params)
+    outer, outer_params = "", []
+    if below is not None:
+        outer, outer_params = " WHERE id < %s", [below]
+    cte = f"WITH m AS MATERIALIZED (SELECT id FROM {table} WHERE {where}) SELECT id FROM m{outer}"  # noqa: S608
+    with connection.cursor() as cursor:
+        if scope:
+            cursor.execute(f"{cte} ORDER BY id DESC LIMIT %s", [*params, *outer_params, limit + 1])
+            ids = [row[0] for row in cursor.fetchall()]
+            return ids[:limit], len(ids) <= limit
+        cursor.execute(f"{cte} LIMIT %s", [*params, *outer_params, PG_PROBE + 1])
+        probe = [row[0] for row in cursor.fetchall()]
+        if len(probe) <= PG_PROBE:
+            probe.sort(reverse=True)
+            return probe[:limit], len(probe) <= limit
+        bound = " AND id < %s" if below is not None else ""
+        sql = f"SELECT id FROM {table} WHERE {where}{bound} ORDER BY id DESC LIMIT %s"  # noqa: S608
+        cursor.execute(sql, [*params, *outer_params, limit + 1])
+        ids = [row[0] for row in cursor.fetchall()]
+        return ids[:limit], len(ids) <= limit
