@@ -119,10 +119,6 @@ def customer_visible_check(user: User) -> Callable[[int, int | None, int | None]
     return lambda cid, owner, team: owner == me or (team is not None and team in teams) or cid in shared
 
 
-def customer_branches_for_user(user: User) -> list[QuerySet[Customer]]:
-    return [branch.customers for branch in visibility_branches(user)]
-
-
 def customer_queryset_for_user(user: User) -> QuerySet[Customer]:
     if not user.is_authenticated or not user.is_active:
         return Customer.objects.none()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db import transaction
 from django.utils import timezone
@@ -227,40 +227,37 @@ def _check_cadence(days: int | None) -> None:
 @transaction.atomic
 def cadence_set(*, actor: User, source: Source, customer: Customer, days: int | None) -> Customer:
     """Override (or with None, go back to the policy's default for) a customer's contact cadence."""
-    _check_cadence(days)
     customer = Customer.objects.select_for_update().get(pk=customer.pk)
-    before = customer.cadence_days
-    if before != days:
-        customer.cadence_days = days
-        customer.save(update_fields=["cadence_days", "updated_at"])
-        audit_record(
-            actor=actor,
-            source=source,
-            action="customer.update",
-            obj=customer,
-            customer_id=customer.pk,
-            changes={"cadence_days": [before, days]},
-        )
-    return customer
+    return _cadence_save(actor, source, customer, "customer.update", customer.pk, days)
 
 
 @transaction.atomic
 def contact_cadence_set(*, actor: User, source: Source, contact: Contact, days: int | None) -> Contact:
-    _check_cadence(days)
     contact = Contact.objects.select_for_update().get(pk=contact.pk)
-    before = contact.cadence_days
+    return _cadence_save(actor, source, contact, "contact.update", contact.customer_id, days)
+
+
+_Cadenced = TypeVar("_Cadenced", Customer, Contact)
+
+
+def _cadence_save(
+    actor: User, source: Source, obj: _Cadenced, action: str, customer_id: int, days: int | None
+) -> _Cadenced:
+    """Set ``cadence_days`` on a locked customer or contact and audit the change (none if equal)."""
+    _check_cadence(days)
+    before = obj.cadence_days
     if before != days:
-        contact.cadence_days = days
-        contact.save(update_fields=["cadence_days", "updated_at"])
+        obj.cadence_days = days
+        obj.save(update_fields=["cadence_days", "updated_at"])
         audit_record(
             actor=actor,
             source=source,
-            action="contact.update",
-            obj=contact,
-            customer_id=contact.customer_id,
+            action=action,
+            obj=obj,
+            customer_id=customer_id,
             changes={"cadence_days": [before, days]},
         )
-    return contact
+    return obj
 
 
 # --- Contact dates -----------------------------------------------------------------------------

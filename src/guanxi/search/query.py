@@ -52,48 +52,27 @@ def _pg_scope(scope: str | None, params: list[int | str]) -> str:
 
 
 def filter_matching(
-    queryset: QuerySet[M],
-    terms: list[QueryTerm],
-    *,
-    scope: str | None = None,
-    id_above: int | None = None,
-    id_below: int | None = None,
+    queryset: QuerySet[M], terms: list[QueryTerm], *, scope: str | None = None
 ) -> QuerySet[M]:
     """Narrow ``queryset`` to rows whose search document matches every term.
 
     ``scope`` (a key of ``documents.scope``: ``o<owner>``/``t<team>``) makes the index return only
-    that owner's or team's rows. ``id_above`` / ``id_below`` bound the match inside the index
-    (FTS5 rowid range, PostgreSQL BitmapAnd with the primary key), so a search over the newest
-    rows never reads every match.
+    that owner's or team's rows, intersected inside the index.
     """
     if not terms:
         return queryset
     table = queryset.model._meta.db_table
     if table not in INDEXED_TABLES:
         raise ValueError(f"{table} has no search index")
-    sqlite = connection.vendor == "sqlite"
-    key = "rowid" if sqlite else "id"
-    bounds, bound_params = "", []
-    if id_above is not None:
-        bounds += f" AND {key} > %s"
-        bound_params.append(id_above)
-    if id_below is not None:
-        bounds += f" AND {key} < %s"
-        bound_params.append(id_below)
-    if sqlite:
+    if connection.vendor == "sqlite":
         fts = fts_table(table)
-        sql = f"SELECT rowid FROM {fts} WHERE {fts} MATCH %s{bounds}"  # noqa: S608 - fixed names, params bound
-        return queryset.filter(id__in=RawSQL(sql, [_fts5_match(terms, scope), *bound_params]))  # noqa: S611
+        sql = f"SELECT rowid FROM {fts} WHERE {fts} MATCH %s"  # noqa: S608 - fixed names, params bound
+        return queryset.filter(id__in=RawSQL(sql, [_fts5_match(terms, scope)]))  # noqa: S611
     # search_tsv / scope_tsv: stored tsvectors with one GIN index over both (migrations 0002, 0003).
     params: list[int | str] = [_tsquery(terms)]
     where = "search_tsv @@ to_tsquery('simple', %s)" + _pg_scope(scope, params)
-    sql = f"SELECT id FROM {table} WHERE {where}{bounds}"  # noqa: S608 - fixed names, params bound
-    if bounds:
-        # An id window (the note search): MATERIALIZED makes the GIN index drive; otherwise, with
-        # ORDER BY id LIMIT outside, PostgreSQL may walk the primary key testing every row. Without
-        # a window the planner is left free to start from the user's few visible rows instead.
-        sql = f"WITH m AS MATERIALIZED ({sql}) SELECT id FROM m"  # noqa: S608 - fixed names, params bound
-    return queryset.filter(id__in=RawSQL(sql, [*params, *bound_params]))  # noqa: S611 - parameterised
+    sql = f"SELECT id FROM {table} WHERE {where}"  # noqa: S608 - fixed names, params bound
+    return queryset.filter(id__in=RawSQL(sql, params))  # noqa: S611 - parameterised
 
 
 def matches(document: str, terms: list[QueryTerm]) -> bool:
