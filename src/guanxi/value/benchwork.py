@@ -1,0 +1,119 @@
+"""Timed value workloads for ``make bench``: the full re-evaluation against its hand-written SQL floor.
+
+The floor (issue 7) is three hand-written statements on the same data, timed in the same run:
+composite ABCD (order aggregates → percentile ranks → weighted score → class by share), RFM
+quintiles (NTILE over recency, frequency, money) and persisting the classes (one UPDATE of every
+customer from a temporary table, rolled back). The full re-evaluation does more — eight indicators
+incl. margin from order lines, interactions and referrals, lifecycle, tiers, LTV, the snapshot,
+summaries, movement and tasks — and its target is ≤ 2× the summed floor.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from guanxi.bench.workloads import Workload, stopwatch
+from guanxi.value.engine.run import classify, months_back
+
+COMPOSITE_FLOOR = """
+SELECT cls, COUNT(*) FROM (
+  SELECT id, CASE WHEN (RANK() OVER (ORDER BY score DESC) - 1) * 100 < 20 * COUNT(*) OVER () THEN 'A'
+                  WHEN (RANK() OVER (ORDER BY score DESC) - 1) * 100 < 50 * COUNT(*) OVER () THEN 'B'
+                  WHEN (RANK() OVER (ORDER BY score DESC) - 1) * 100 < 80 * COUNT(*) OVER () THEN 'C'
+                  ELSE 'D' END AS cls
+  FROM (
+    SELECT id, 4 * PERCENT_RANK() OVER (ORDER BY revenue) + 2 * PERCENT_RANK() OVER (ORDER BY orders)
+             + PERCENT_RANK() OVER (ORDER BY last_on) + PERCENT_RANK() OVER (ORDER BY growth) AS score
+    FROM (
+      SELECT c.id, COALESCE(o.revenue, 0) AS revenue, COALESCE(o.orders, 0) AS orders,
+             COALESCE(o.last_on, '1900-01-01') AS last_on,
+             COALESCE(o.recent, 0) - COALESCE(o.prior, 0) AS growth
+      FROM customers_customer c
+      LEFT JOIN (
+        SELECT customer_id, SUM(amount) AS revenue, COUNT(*) AS orders, MAX(ordered_on) AS last_on,
+               SUM(CASE WHEN ordered_on >= %(half)s THEN amount ELSE 0 END) AS recent,
+               SUM(CASE WHEN ordered_on < %(half)s THEN amount ELSE 0 END) AS prior
+        FROM sales_order WHERE ordered_on >= %(start)s AND status <> 'cancelled' GROUP BY customer_id
+      ) o ON o.customer_id = c.id
+    ) a
+  ) s
+) k GROUP BY cls
+"""
+
+RFM_FLOOR = """
+SELECT r, f, m, COUNT(*) FROM (
+  SELECT NTILE(5) OVER (ORDER BY last_on) AS r, NTILE(5) OVER (ORDER BY orders) AS f,
+         NTILE(5) OVER (ORDER BY revenue) AS m
+  FROM (
+    SELECT customer_id, MAX(ordered_on) AS last_on, COUNT(*) AS orders, SUM(amount) AS revenue
+    FROM sales_order WHERE ordered_on >= %(start)s AND status <> 'cancelled' GROUP BY customer_id
+  ) a
+) q GROUP BY r, f, m
+"""
+
+
+def _persist_floor() -> None:
+    """One UPDATE of every customer's class from a temporary table (rolled back)."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("CREATE TEMPORARY TABLE gx_floor_cls (id INTEGER PRIMARY KEY, cls VARCHAR(1))")
+        cursor.execute(
+            "INSERT INTO gx_floor_cls (id, cls) SELECT id, CASE id % 4 WHEN 0 THEN 'A' WHEN 1 THEN 'B' "
+            "WHEN 2 THEN 'C' ELSE 'D' END FROM customers_customer"
+        )
+        started = time.perf_counter()
+        cursor.execute(
+            "UPDATE customers_customer SET value_class = t.cls FROM gx_floor_cls t "
+            "WHERE t.id = customers_customer.id"
+        )
+        _persist_floor.seconds = time.perf_counter() - started  # type: ignore[attr-defined]
+        transaction.set_rollback(True)
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS gx_floor_cls")
+
+
+def _timed(sql: str, params: dict[str, Any]) -> float:
+    started = time.perf_counter()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        cursor.fetchall()
+    return time.perf_counter() - started
+
+
+def workloads(*, scale: Any, data_dir: Path, log: Callable[[str], None]) -> list[Workload]:
+    today = timezone.localdate()
+    start = months_back(today, 12)
+    half = months_back(today, 6)
+    ops = connection.ops
+    params = {"start": ops.adapt_datefield_value(start), "half": ops.adapt_datefield_value(half)}
+    log("value: hand-written floor (composite ABCD, RFM quintiles, persisting classes)")
+    composite = _timed(COMPOSITE_FLOOR, params)
+    rfm = _timed(RFM_FLOOR, params)
+    _persist_floor()
+    persist = float(_persist_floor.seconds)  # type: ignore[attr-defined]
+    floor = composite + rfm + persist
+    log(f"value: floor {composite:.2f} + {rfm:.2f} + {persist:.2f} s; full re-evaluation…")
+    classify(as_of=today, force=True)  # warm: the first run of a period may have no previous run
+    with stopwatch() as t:
+        run = classify(as_of=today, force=True)
+    assert run is not None
+    seconds = t[0]
+    steps = ", ".join(f"{k} {v:.2f}" for k, v in run.timings.items())
+    return [
+        Workload(
+            key="value_classify",
+            label="Customer value re-evaluation (all indicators, classes, tiers, lifecycle, RFM, snapshot)",
+            seconds=seconds,
+            floor_seconds=floor,
+            target="≤ 2× floor",
+            passed=seconds <= 2 * floor,
+            rows=run.population,
+            note=f"floor: composite ABCD {composite:.2f} s, RFM {rfm:.2f} s, persist {persist:.2f} s",
+            extra={"steps": steps, "moved_up": run.moved_up, "moved_down": run.moved_down},
+        )
+    ]

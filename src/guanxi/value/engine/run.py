@@ -1,0 +1,286 @@
+"""One re-evaluation: stage → snapshot → persist → summary → lifecycle tasks → owner digests.
+
+All in one transaction, so a failure leaves the previous result in place. Idempotent per period: the
+periodic tick calls ``classify_due`` daily and it runs only when the current period has no run yet;
+``classify(force=True)`` recomputes the period's run in place (same run row, same lifecycle tasks).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from typing import Any
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from guanxi.accounts.models import User
+from guanxi.audit.models import Source
+from guanxi.audit.services import audit_record
+from guanxi.customers.models import Customer
+from guanxi.followup.models import FollowUpTask
+from guanxi.value.choices import ACTIONS
+from guanxi.value.config import config_get, tier_rules
+from guanxi.value.engine import cube, sql
+from guanxi.value.models import (
+    INDICATORS,
+    ClassificationRun,
+    CustomerSnapshot,
+    IndicatorStage,
+    LifecycleAction,
+    RunDigest,
+    RunStatus,
+    RunSummary,
+)
+
+TASK_DUE_DAYS = 7
+
+
+def period_of(day: dt.date, kind: str | None = None) -> str:
+    kind = kind or settings.GUANXI_VALUE_PERIOD
+    if kind == "quarter":
+        return f"{day.year}-Q{(day.month - 1) // 3 + 1}"
+    if kind == "week":
+        year, week, _weekday = day.isocalendar()
+        return f"{year}-W{week:02d}"
+    return f"{day.year}-{day.month:02d}"
+
+
+def months_back(day: dt.date, months: int) -> dt.date:
+    month0 = day.year * 12 + day.month - 1 - months
+    year, month = divmod(month0, 12)
+    month += 1
+    for d in (day.day, 30, 29, 28):
+        try:
+            return dt.date(year, month, d)
+        except ValueError:
+            continue
+    raise AssertionError("unreachable")
+
+
+def _params(as_of: dt.date, window_months: int, margin_pct: int, visit_touches: int) -> dict[str, Any]:
+    ops = connection.ops
+    start = months_back(as_of, window_months) + dt.timedelta(days=1)
+    half = start + (as_of - start) / 2 + dt.timedelta(days=1)
+    tz = timezone.get_current_timezone()
+    start_at = dt.datetime.combine(start, dt.time.min, tzinfo=tz)
+    end_at = dt.datetime.combine(as_of + dt.timedelta(days=1), dt.time.min, tzinfo=tz)
+    return {
+        "as_of": ops.adapt_datefield_value(as_of),
+        "start": ops.adapt_datefield_value(start),
+        "half": ops.adapt_datefield_value(half),
+        "start_at": ops.adapt_datetimefield_value(start_at),
+        "end_at": ops.adapt_datetimefield_value(end_at),
+        "margin_pct": margin_pct,
+        "visit_touches": visit_touches,
+    }
+
+
+def _execute(statement: str, params: dict[str, Any]) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+        return int(cursor.rowcount or 0)
+
+
+def _empty_stage() -> None:
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("TRUNCATE value_indicatorstage")
+        else:
+            cursor.execute("DELETE FROM value_indicatorstage")
+
+
+def classify(
+    *,
+    as_of: dt.date | None = None,
+    actor: User | None = None,
+    source: Source | str = Source.SYSTEM,
+    force: bool = False,
+) -> ClassificationRun | None:
+    """Re-evaluate every customer for the period of ``as_of`` (default today).
+
+    Returns the run, or None when the period already has a finished run and ``force`` is False.
+    """
+    as_of = as_of or timezone.localdate()
+    period = period_of(as_of)
+    with transaction.atomic():
+        run = ClassificationRun.objects.select_for_update().filter(period=period).first()
+        if run is not None and run.status == RunStatus.DONE and not force:
+            return None
+        cube.invalidate()
+        config = config_get()
+        rules = tier_rules()
+        timings: dict[str, float] = {}
+        now = timezone.now()
+        if run is None:
+            run = ClassificationRun.objects.create(period=period, as_of=as_of, started_at=now)
+        else:
+            run.snapshots.all().delete()
+            run.summaries.all().delete()
+            run.cube.all().delete()
+            run.as_of = as_of
+            run.started_at = now
+        prev = ClassificationRun.objects.filter(status=RunStatus.DONE, id__lt=run.pk).order_by("-id").first()
+        d = sql.Dialect(connection.vendor)
+        params = _params(as_of, config.window_months, config.default_margin_pct, config.visit_touches)
+        params.update(run_id=run.pk, prev_run_id=prev.pk if prev else 0, period=period)
+
+        def step(name: str, statement: str) -> int:
+            started = time.perf_counter()
+            rows = _execute(statement, params)
+            timings[name] = round(time.perf_counter() - started, 4)
+            return rows
+
+        started = time.perf_counter()
+        _empty_stage()
+        timings["clear"] = round(time.perf_counter() - started, 4)
+        population = step("stage", sql.stage_sql(d))
+        step("snapshot", sql.snapshot_sql(d, config, rules, params))
+        step("persist", sql.persist_sql(d))
+        step("clear_archived", sql.CLEAR_SQL)
+        step("summary", sql.SUMMARY_SQL)
+        started = time.perf_counter()
+        moves = CustomerSnapshot.objects.filter(run=run).exclude(movement=0)
+        run.moved_up = moves.filter(movement__gt=0).count()
+        run.moved_down = moves.filter(movement__lt=0).count()
+        timings["movement"] = round(time.perf_counter() - started, 4)
+        started = time.perf_counter()
+        step("actions", sql.ACTIONS_SQL)
+        tasks = _lifecycle_tasks(run, as_of) + _digests(run, as_of)
+        timings["tasks"] = round(time.perf_counter() - started, 4)
+        _empty_stage()
+        started = time.perf_counter()
+        cube.build(run, params, timings)
+        timings["cube"] = round(time.perf_counter() - started, 4)
+        run.population = population
+        run.tasks_created += tasks
+        run.status = RunStatus.DONE
+        run.finished_at = timezone.now()
+        run.triggered_by = actor
+        run.source = str(source)
+        run.config = _config_record(config, rules) | {"classes": _class_stats(run)}
+        run.timings = timings
+        run.save()
+        audit_record(
+            actor=actor,
+            source=source,
+            action="value.classify",
+            obj=run,
+            changes={
+                "population": [None, population],
+                "moved_up": [None, run.moved_up],
+                "moved_down": [None, run.moved_down],
+            },
+        )
+    return run
+
+
+def _config_record(config: Any, rules: list[Any]) -> dict[str, Any]:
+    return {
+        "weights": config.weights(),
+        "mode": config.mode,
+        "shares": [config.share_a, config.share_b, config.share_c, config.share_d],
+        "thresholds": [str(config.threshold_a), str(config.threshold_b), str(config.threshold_c)],
+        "window_months": config.window_months,
+        "tiers": [[r.tier, r.classes, str(r.min_score), r.lifecycles] for r in rules],
+    }
+
+
+def _class_stats(run: ClassificationRun) -> dict[str, Any]:
+    """Per computed class: count, lowest score and mean percentile ranks — the "path up" reads them."""
+    from django.db.models import Avg, Count, Min
+
+    prs = {f"pr_{name}": Avg(f"pr_{name}") for name in INDICATORS}
+    rows = (
+        CustomerSnapshot.objects.filter(run=run)
+        .values("computed_class")
+        .annotate(count=Count("id"), min_score=Min("score"), **prs)
+        .order_by("computed_class")
+    )
+    return {
+        r["computed_class"]: {
+            "count": r["count"],
+            "min_score": r["min_score"],
+            "pr": {name: round(float(r[f"pr_{name}"] or 0)) for name in INDICATORS},
+        }
+        for r in rows
+    }
+
+
+def _lifecycle_tasks(run: ClassificationRun, as_of: dt.date) -> int:
+    """One follow-up task per customer that entered a lifecycle state this period (set by ACTIONS_SQL)."""
+    pending = list(
+        LifecycleAction.objects.filter(run=run, task__isnull=True)
+        .select_related(None)
+        .values_list("id", "customer_id", "lifecycle")
+    )
+    if not pending:
+        return 0
+    owners = dict(Customer.objects.filter(id__in=[c for _i, c, _l in pending]).values_list("id", "owner_id"))
+    due = as_of + dt.timedelta(days=TASK_DUE_DAYS)
+    tasks = [
+        FollowUpTask(
+            title=str(ACTIONS[lifecycle])[:200],
+            notes=_("客户价值评估 %(period)s：进入生命周期状态后的建议动作") % {"period": run.period},
+            due_on=due,
+            assignee_id=owners[customer_id],
+            customer_id=customer_id,
+        )
+        for _id, customer_id, lifecycle in pending
+    ]
+    FollowUpTask.objects.bulk_create(tasks, batch_size=1000)
+    actions = [
+        LifecycleAction(id=pk, task_id=task.pk) for (pk, _c, _l), task in zip(pending, tasks, strict=True)
+    ]
+    LifecycleAction.objects.bulk_update(actions, ["task"], batch_size=1000)
+    return len(tasks)
+
+
+def _digests(run: ClassificationRun, as_of: dt.date) -> int:
+    """One task per owner summarising whose class moved, linking to the movement page."""
+    from django.db.models import Count, Q
+
+    rows = (
+        CustomerSnapshot.objects.filter(run=run)
+        .exclude(movement=0)
+        .values("owner_id")
+        .annotate(up=Count("id", filter=Q(movement__gt=0)), down=Count("id", filter=Q(movement__lt=0)))
+    )
+    done = set(RunDigest.objects.filter(run=run).values_list("user_id", flat=True))
+    active = set(User.objects.filter(is_active=True).values_list("id", flat=True))
+    todo = [r for r in rows if r["owner_id"] not in done and r["owner_id"] in active]
+    if not todo:
+        return 0
+    tasks = [
+        FollowUpTask(
+            title=(
+                _("客户分级变动 %(period)s：%(up)s 个上升，%(down)s 个下降")
+                % {"period": run.period, "up": r["up"], "down": r["down"]}
+            )[:200],
+            notes=_("查看：/value/movement/?run=%(run)s&mine=1") % {"run": run.pk},
+            due_on=as_of,
+            assignee_id=r["owner_id"],
+        )
+        for r in todo
+    ]
+    FollowUpTask.objects.bulk_create(tasks)
+    RunDigest.objects.bulk_create(
+        [RunDigest(run=run, user_id=r["owner_id"], task=t) for r, t in zip(todo, tasks, strict=True)]
+    )
+    return len(tasks)
+
+
+def classify_due(*, today: dt.date | None = None) -> ClassificationRun | None:
+    """The periodic entry point: runs when the current period has no finished run (idempotent)."""
+    if settings.GUANXI_VALUE_PERIOD == "off":
+        return None
+    return classify(as_of=today, force=False)
+
+
+def latest_run() -> ClassificationRun | None:
+    return ClassificationRun.objects.filter(status=RunStatus.DONE).order_by("-id").first()
+
+
+__all__ = ["IndicatorStage", "RunSummary", "classify", "classify_due", "latest_run", "period_of"]
