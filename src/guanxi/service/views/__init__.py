@@ -1,0 +1,1 @@
+"""Pages of the service package, one module per topic."""
