@@ -1,0 +1,667 @@
+"""Importing customers with their contacts, set-based.
+
+``prepare`` turns rows into customer drafts (validated, phones normalised, search documents and
+sort keys computed — pure CPU, no database); ``match`` finds which drafts are already in the
+database (by normalised phone, e-mail, WeChat id and exact name, among the customers the importer
+can see); ``write`` inserts everything with bulk statements in the caller's transaction and
+records one audit event per customer (source "import", carrying the import's number, so each
+customer's history says "created by import #N") plus per-row provenance in ``ImportRow``.
+Rows of the file naming the same customer (same name and region) become one customer with several
+contacts: those rows are reported as merged into the first.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import connection
+from django.utils import timezone
+
+from guanxi.accounts.models import User
+from guanxi.audit.models import AuditEvent, Source
+from guanxi.customers.models import (
+    Contact,
+    ContactPoint,
+    ContactPointKind,
+    Customer,
+    CustomerKind,
+    Tag,
+)
+from guanxi.dataio.importing import bulkinsert, values
+from guanxi.dataio.importing.documents import contact_doc, customer_doc, fast_normalise_phone
+from guanxi.dataio.importing.mapping import ALIASES
+from guanxi.dataio.importing.readers import Sheet, column_letter
+from guanxi.dataio.importing.report import Outcome, Report
+from guanxi.search import documents as search_documents
+
+CUSTOMER_TEXT = [
+    "name",
+    "short_name",
+    "industry",
+    "province",
+    "city",
+    "district",
+    "address",
+    "phone",
+    "website",
+    "notes",
+]
+CONTACT_TEXT = ["name", "title", "department", "wechat_id", "notes"]
+_CUSTOMER_MAX = values.max_lengths(Customer)
+_CONTACT_MAX = values.max_lengths(Contact)
+MAX_TAGS = 30
+# The columns an import can fill, written for every new row (with the model's default when empty).
+_CUSTOMER_COLUMNS = [
+    "kind",
+    "name",
+    "short_name",
+    "industry",
+    "province",
+    "city",
+    "district",
+    "address",
+    "phone",
+    "email",
+    "website",
+    "status",
+    "relationship_type",
+    "lead_source",
+    "notes",
+]
+_CUSTOMER_DEFAULTS = {name: Customer._meta.get_field(name).get_default() for name in _CUSTOMER_COLUMNS}  # type: ignore[union-attr]
+_CONTACT_COLUMNS = ["name", "title", "department", "wechat_id", "gender", "birthday", "notes"]
+_INSERTERS: dict[tuple[str, tuple[str, ...]], bulkinsert.Inserter] = {}
+
+
+def _inserter(model: type[Any], fields: list[str]) -> bulkinsert.Inserter:
+    key = (model._meta.label + connection.vendor, tuple(fields))
+    if key not in _INSERTERS:
+        _INSERTERS[key] = bulkinsert.Inserter(model, fields)
+    return _INSERTERS[key]
+
+
+@dataclass
+class ContactDraft:
+    row: int
+    fields: dict[str, Any]
+    phones: list[tuple[str, str, str, bool]] = field(default_factory=list)  # raw, value, label, ambiguous
+    emails: list[tuple[str, str]] = field(default_factory=list)  # raw, lower-case value
+
+    def match_keys(self) -> set[str]:
+        return {p[1] for p in self.phones if p[1]} | {e[1] for e in self.emails}
+
+
+@dataclass
+class CustomerDraft:
+    row: int
+    fields: dict[str, Any]
+    tags: set[str] = field(default_factory=set)
+    contacts: list[ContactDraft] = field(default_factory=list)
+    rows: list[int] = field(default_factory=list)
+    existing_id: int | None = None
+    match_reason: str = ""
+    doc: str = ""
+    sort_key: str = ""
+
+    @property
+    def target(self) -> int:
+        """The customer this draft became or matched (set by ``match`` or by the insert)."""
+        assert self.existing_id is not None
+        return self.existing_id
+
+    @property
+    def person(self) -> bool:
+        return bool(self.fields.get("kind") == CustomerKind.PERSON)
+
+
+def _group_key(fields: dict[str, Any]) -> tuple[str, str, str]:
+    name = unicodedata.normalize("NFKC", fields["name"]).replace(" ", "").lower()
+    return name, fields.get("province", ""), fields.get("city", "")
+
+
+def prepare(
+    sheet: Sheet,
+    mapping: dict[str, str],
+    report: Report,
+    progress: Callable[[int], None] | None = None,
+) -> list[CustomerDraft]:
+    columns: dict[str, list[int]] = {}
+    for index, header in enumerate(sheet.headers):
+        key = mapping.get(header)
+        if header and key:
+            columns.setdefault(key, []).append(index)
+    name_header = next((sheet.headers[i] for i in columns.get("customer.name", [])), "")
+    person_by_default = "contact.name" not in columns and any(
+        name_header.strip().lower() == alias.lower() for alias in ALIASES["contact.name"]
+    )
+    drafts: dict[tuple[str, str, str], CustomerDraft] = {}
+    order: list[CustomerDraft] = []
+    for offset, cells in enumerate(sheet.rows):
+        row = sheet.first_row + offset
+        if progress and offset % 2000 == 0:
+            progress(offset)
+        if not any(c.strip() for c in cells):
+            continue
+        errors: list[dict[str, Any]] = []
+        customer: dict[str, Any] = {}
+        contact: dict[str, Any] = {}
+        tags: set[str] = set()
+        phones: list[tuple[str, str, str, bool]] = []
+        emails: list[tuple[str, str]] = []
+        flags: list[str] = []
+
+        for key, indexes in columns.items():
+            for index in indexes:
+                raw = cells[index] if index < len(cells) else ""
+                if not raw.strip():
+                    continue
+                try:
+                    raw = values.cell(raw, text_formulas=sheet.text_formulas)
+                    _apply(key, raw, customer, contact, tags, phones, emails, flags)
+                except values.CellError as exc:
+                    errors.append(
+                        {
+                            "row": row,
+                            "column": column_letter(index),
+                            "header": sheet.headers[index],
+                            "message": exc.message,
+                        }
+                    )
+        if not customer.get("name") and contact.get("name"):
+            customer["name"] = contact["name"]
+            customer.setdefault("kind", CustomerKind.PERSON)
+        if not customer.get("name"):
+            errors.append(
+                {
+                    "row": row,
+                    "column": column_letter(columns["customer.name"][0])
+                    if columns.get("customer.name")
+                    else "",
+                    "message": "客户名称必填 / customer name is required",
+                }
+            )
+        if len(tags) > MAX_TAGS:
+            errors.append({"row": row, "message": f"标签最多 {MAX_TAGS} 个 / at most {MAX_TAGS} tags"})
+        if errors:
+            report.reject(row, errors)
+            continue
+        customer.setdefault("kind", CustomerKind.PERSON if person_by_default else CustomerKind.COMPANY)
+        if (
+            customer["kind"] == CustomerKind.PERSON
+            and not contact.get("name")
+            and (phones or emails or contact)
+        ):
+            contact["name"] = customer["name"]
+        if not contact.get("name") and (phones or emails):
+            # A company row with numbers but no person: the first ones become the company's.
+            if phones and not customer.get("phone"):
+                customer["phone"] = phones[0][0][:40]
+            if emails and not customer.get("email"):
+                customer["email"] = emails[0][0]
+            phones, emails = [], []
+        group = _group_key(customer)
+        draft = drafts.get(group)
+        if draft is None:
+            draft = drafts[group] = CustomerDraft(row=row, fields=customer, tags=tags, rows=[row])
+            order.append(draft)
+            report.outcome(Outcome(row=row, action="create", name=customer["name"], flags=flags))
+        else:
+            for name, value in customer.items():
+                draft.fields.setdefault(name, value)
+            draft.tags |= tags
+            draft.rows.append(row)
+            report.outcome(
+                Outcome(
+                    row=row,
+                    action="merge",
+                    name=customer["name"],
+                    merged_into_row=draft.row,
+                    flags=flags,
+                    reason=f"与第 {draft.row} 行是同一客户 / same customer as row {draft.row}",
+                )
+            )
+        if contact.get("name"):
+            new = ContactDraft(row=row, fields=contact, phones=phones, emails=emails)
+            twin = next(
+                (
+                    c
+                    for c in draft.contacts
+                    if c.fields["name"] == contact["name"] or (c.match_keys() & new.match_keys())
+                ),
+                None,
+            )
+            if twin is None:
+                draft.contacts.append(new)
+            else:
+                known = twin.match_keys()
+                twin.phones += [p for p in phones if p[1] not in known]
+                twin.emails += [e for e in emails if e[1] not in known]
+                for name, value in contact.items():
+                    twin.fields.setdefault(name, value)
+    for draft in order:
+        f = draft.fields
+        draft.doc, draft.sort_key = customer_doc(
+            name=f["name"],
+            short_name=f.get("short_name", ""),
+            person=draft.person,
+            phone=f.get("phone", ""),
+            email=f.get("email", ""),
+            province=f.get("province", ""),
+            city=f.get("city", ""),
+            district=f.get("district", ""),
+        )
+    if progress:
+        progress(len(sheet.rows))
+    return order
+
+
+def _apply(
+    key: str,
+    raw: str,
+    customer: dict[str, Any],
+    contact: dict[str, Any],
+    tags: set[str],
+    phones: list[tuple[str, str, str, bool]],
+    emails: list[tuple[str, str]],
+    flags: list[str],
+) -> None:
+    entity, name = key.split(".", 1)
+    if key == "contact.phones":
+        for part in values.split_list(raw):
+            value, label, ambiguous = fast_normalise_phone(part)
+            if not value:
+                raise values.CellError(f"无法识别的电话号码「{part}」", f"not a phone number: {part!r}")
+            if len(part) > 120:
+                raise values.CellError("电话号码过长", "phone number too long")
+            if ambiguous:
+                flags.append(f"号码含义不确定，已保留原文：{part} / ambiguous number kept as written: {part}")
+            if value not in {p[1] for p in phones}:
+                phones.append((part, value, label, ambiguous))
+    elif key == "contact.emails":
+        for part in values.split_list(raw):
+            address = values.email(part)
+            if address.lower() not in {e[1] for e in emails}:
+                emails.append((address, address.lower()))
+    elif key == "customer.email":
+        customer["email"] = values.email(raw)
+    elif key == "customer.tags":
+        for tag in values.split_list(raw):
+            if len(tag) > 40:
+                raise values.CellError("标签不超过40字", "a tag may have at most 40 characters")
+            tags.add(tag)
+    elif key in ("customer.kind", "customer.status", "customer.relationship_type", "customer.lead_source"):
+        customer[name] = values.choice(name, raw)
+    elif key == "contact.gender":
+        contact["gender"] = values.choice("gender", raw)
+    elif key == "contact.birthday":
+        contact["birthday"] = values.date(raw)
+    elif entity == "customer":
+        customer[name] = values.text(raw, max_length=_CUSTOMER_MAX.get(name))
+    else:
+        contact[name] = values.text(raw, max_length=_CONTACT_MAX.get(name))
+
+
+# --- matching against the database --------------------------------------------------------------
+
+CHUNK = 500
+
+
+def match(drafts: list[CustomerDraft], *, user: User, report: Report) -> None:
+    """Attach each draft to the visible customer it duplicates, if any (name, phone, e-mail, WeChat)."""
+    from guanxi.customers.selectors import customer_queryset_for_user
+
+    if not drafts:
+        return
+    visible = customer_queryset_for_user(user)
+    restrict = not user.is_admin
+    by_sort: dict[str, list[CustomerDraft]] = {}
+    for draft in drafts:
+        by_sort.setdefault(draft.sort_key, []).append(draft)
+    keys = list(by_sort)
+    for start in range(0, len(keys), CHUNK):
+        qs = Customer.objects.filter(sort_key__in=keys[start : start + CHUNK])
+        if restrict:
+            qs = qs.filter(pk__in=visible.values("pk"))
+        for pk, skey, province, city in qs.values_list("pk", "sort_key", "province", "city"):
+            for draft in by_sort.get(skey, []):
+                f = draft.fields
+                if (
+                    draft.existing_id is None
+                    and (not f.get("province") or not province or f["province"] == province)
+                    and (not f.get("city") or not city or f["city"] == city)
+                ):
+                    draft.existing_id = pk
+                    draft.match_reason = "同名客户 / same name"
+    by_point: dict[str, list[CustomerDraft]] = {}
+    by_wechat: dict[str, list[CustomerDraft]] = {}
+    for draft in drafts:
+        if draft.existing_id is not None:
+            continue
+        for contact in draft.contacts:
+            for key in contact.match_keys():
+                by_point.setdefault(key, []).append(draft)
+            if contact.fields.get("wechat_id"):
+                by_wechat.setdefault(contact.fields["wechat_id"], []).append(draft)
+    point_keys = list(by_point)
+    for start in range(0, len(point_keys), CHUNK):
+        points = ContactPoint.objects.filter(value__in=point_keys[start : start + CHUNK])
+        if restrict:
+            points = points.filter(contact__customer__in=visible.values("pk"))
+        for value, customer_id in points.values_list("value", "contact__customer_id"):
+            for draft in by_point.get(value, []):
+                if draft.existing_id is None:
+                    draft.existing_id = customer_id
+                    draft.match_reason = f"相同电话/邮箱 {value} / same phone or e-mail"
+    wechat_keys = list(by_wechat)
+    for start in range(0, len(wechat_keys), CHUNK):
+        people = Contact.objects.filter(wechat_id__in=wechat_keys[start : start + CHUNK])
+        if restrict:
+            people = people.filter(customer__in=visible.values("pk"))
+        for wechat, customer_id in people.values_list("wechat_id", "customer_id"):
+            for draft in by_wechat.get(wechat, []):
+                if draft.existing_id is None:
+                    draft.existing_id = customer_id
+                    draft.match_reason = f"相同微信 {wechat} / same WeChat id"
+    for draft in drafts:
+        if draft.existing_id is not None:
+            report.matched(draft.row, draft.existing_id, draft.match_reason)
+
+
+# --- writing -------------------------------------------------------------------------------------
+
+BATCH = 1000
+
+
+def write(
+    drafts: list[CustomerDraft],
+    *,
+    actor: User,
+    owner: User,
+    job_id: int,
+    on_duplicate: str,
+    report: Report,
+) -> dict[str, int]:
+    """Insert the drafts (the caller holds the transaction). Returns counts per action."""
+    from guanxi.customers.services import customer_search_doc
+    from guanxi.dataio.models import ImportRow
+
+    now = timezone.now()
+    team_id = owner.team_id
+    scope = search_documents.scope(owner.pk, team_id)
+    new = [d for d in drafts if d.existing_id is None or on_duplicate == "create"]
+    existing = [d for d in drafts if d.existing_id is not None and on_duplicate == "update"]
+    skipped = [d for d in drafts if d.existing_id is not None and on_duplicate == "skip"]
+    for draft in skipped:
+        report.set_action(draft.rows, "skip")
+
+    stamp = bulkinsert.db_datetime(now)
+    ids = bulkinsert.reserve_ids(Customer, len(new))
+    defaults = _CUSTOMER_DEFAULTS
+    rows = []
+    for draft, pk in zip(new, ids, strict=True):
+        draft.existing_id = pk
+        f = draft.fields
+        rows.append(
+            (
+                pk,
+                owner.pk,
+                team_id,
+                draft.doc,
+                scope,
+                draft.sort_key,
+                stamp,
+                stamp,
+                *[f.get(name, defaults[name]) for name in _CUSTOMER_COLUMNS],
+            )
+        )
+    _inserter(
+        Customer,
+        [
+            "id",
+            "owner",
+            "team",
+            "search_doc",
+            "search_scope",
+            "sort_key",
+            "created_at",
+            "updated_at",
+            *_CUSTOMER_COLUMNS,
+        ],
+    ).insert(rows)
+
+    # Tags, by name, created once; an existing customer only gets the tags it lacks.
+    if existing:
+        had: dict[int, set[str]] = {}
+        for cid, tag in Customer.tags.through.objects.filter(
+            customer_id__in=[d.existing_id for d in existing]
+        ).values_list("customer_id", "tag__name"):
+            had.setdefault(cid, set()).add(tag)
+        for draft in existing:
+            draft.tags -= had.get(draft.existing_id, set())  # type: ignore[arg-type]
+    tag_names = sorted({t for d in new + existing for t in d.tags})
+    tag_ids: dict[str, int] = {}
+    if tag_names:
+        Tag.objects.bulk_create([Tag(name=n) for n in tag_names], ignore_conflicts=True, batch_size=BATCH)
+        tag_ids = dict(Tag.objects.filter(name__in=tag_names).values_list("name", "pk"))
+        through = Customer.tags.through
+        present = set(
+            through.objects.filter(customer_id__in=[d.existing_id for d in existing]).values_list(
+                "customer_id", "tag_id"
+            )
+        )
+        pairs = [
+            (d.target, tag_ids[t])
+            for d in new + existing
+            for t in sorted(d.tags)
+            if (d.existing_id, tag_ids[t]) not in present
+        ]
+        link_ids = bulkinsert.reserve_ids(through, len(pairs))
+        _inserter(through, ["id", "customer", "tag"]).insert(
+            [(pk, c, t) for pk, (c, t) in zip(link_ids, pairs, strict=True)]
+        )
+
+    # Existing customers: fill in what they lack, never overwrite what someone typed.
+    audits: list[AuditEvent] = []
+    updated_customers = []
+    if existing:
+        current = Customer.objects.in_bulk([d.existing_id for d in existing])
+        known_contacts: dict[int, set[str]] = {}
+        for cid, name in Contact.objects.filter(customer_id__in=list(current)).values_list(
+            "customer_id", "name"
+        ):
+            known_contacts.setdefault(cid, set()).add(name)
+        for cid, value in ContactPoint.objects.filter(contact__customer_id__in=list(current)).values_list(
+            "contact__customer_id", "value"
+        ):
+            known_contacts.setdefault(cid, set()).add(value)
+        changed_fields: set[str] = set()
+        for draft in existing:
+            customer = current[draft.existing_id]  # type: ignore[index]
+            changes: dict[str, list[Any]] = {}
+            for name, value in draft.fields.items():
+                if name in ("name", "kind"):
+                    continue
+                if getattr(customer, name) in ("", None) and value not in ("", None):
+                    setattr(customer, name, value)
+                    changes[name] = [None, values.plain(value)]
+                    changed_fields.add(name)
+            known = known_contacts.get(customer.pk, set())
+            draft.contacts = [
+                c for c in draft.contacts if c.fields["name"] not in known and not (c.match_keys() & known)
+            ]
+            if draft.contacts:
+                changes["contacts"] = [[], [c.fields["name"] for c in draft.contacts]]
+            if draft.tags:
+                changes["tags"] = [[], sorted(draft.tags)]
+            if changes:
+                customer.search_doc = customer_search_doc(customer)
+                customer.updated_at = now
+                updated_customers.append(customer)
+                changes["_import"] = [None, job_id]
+                audits.append(_audit(actor, "customer.update", customer.pk, customer.name, changes, now))
+                report.set_action(draft.rows, "update", customer_id=customer.pk)
+            else:
+                report.set_action(
+                    draft.rows, "skip", customer_id=customer.pk, reason="已存在，无新信息 / already there"
+                )
+        if updated_customers:
+            Customer.objects.bulk_update(
+                updated_customers, [*sorted(changed_fields), "search_doc", "updated_at"], batch_size=BATCH
+            )
+
+    # Contacts and their phone numbers / e-mail addresses.
+    contact_rows: list[tuple[CustomerDraft, ContactDraft, int]] = []
+    contact_values: list[tuple[Any, ...]] = []
+    contact_ids = iter(bulkinsert.reserve_ids(Contact, sum(len(d.contacts) for d in new + existing)))
+    scopes = {}
+    if existing:
+        scopes = dict(
+            Customer.objects.filter(pk__in=[d.existing_id for d in existing]).values_list(
+                "pk", "search_scope"
+            )
+        )
+    for draft in new + existing:
+        for c in draft.contacts:
+            doc, skey = contact_doc(
+                name=c.fields["name"],
+                phones_raw=[p[0] for p in c.phones],
+                phone_values=[p[1] for p in c.phones],
+                emails=[e[1] for e in c.emails],
+                wechat_id=c.fields.get("wechat_id", ""),
+                title=c.fields.get("title", ""),
+                department=c.fields.get("department", ""),
+            )
+            pk = next(contact_ids)
+            f = c.fields
+            contact_values.append(
+                (
+                    pk,
+                    draft.target,
+                    doc,
+                    skey,
+                    scopes.get(draft.target, scope),
+                    stamp,
+                    stamp,
+                    *[
+                        bulkinsert.db_date(f.get(n)) if n == "birthday" else f.get(n, "")
+                        for n in _CONTACT_COLUMNS
+                    ],
+                )
+            )
+            contact_rows.append((draft, c, pk))
+    _inserter(
+        Contact,
+        [
+            "id",
+            "customer",
+            "search_doc",
+            "sort_key",
+            "search_scope",
+            "created_at",
+            "updated_at",
+            *_CONTACT_COLUMNS,
+        ],
+    ).insert(contact_values)
+    point_values: list[tuple[Any, ...]] = []
+    for _, c, contact_pk in contact_rows:
+        position = 0
+        for raw, value, label, ambiguous in c.phones:
+            point_values.append(
+                (contact_pk, ContactPointKind.PHONE.value, raw, value, label, ambiguous, position)
+            )
+            position += 1
+        for raw, value in c.emails:
+            point_values.append((contact_pk, ContactPointKind.EMAIL.value, raw, value, "", False, position))
+            position += 1
+    point_ids = bulkinsert.reserve_ids(ContactPoint, len(point_values))
+    _inserter(
+        ContactPoint, ["id", "contact", "kind", "raw", "value", "label", "is_ambiguous", "position"]
+    ).insert([(pk, *row) for pk, row in zip(point_ids, point_values, strict=True)])
+    points = point_values
+
+    contacts_by_draft: dict[int, list[str]] = {}
+    for draft, c, _ in contact_rows:
+        contacts_by_draft.setdefault(id(draft), []).append(c.fields["name"])
+    for draft in new:
+        changes = {k: [None, values.plain(v)] for k, v in draft.fields.items() if v not in ("", None)}
+        changes["owner"] = [None, {"id": owner.pk, "repr": str(owner)[:100]}]
+        if draft.tags:
+            changes["tags"] = [[], sorted(draft.tags)]
+        if contacts_by_draft.get(id(draft)):
+            changes["contacts"] = [[], contacts_by_draft[id(draft)]]
+        changes["_import"] = [None, job_id]
+        audits.append(_audit(actor, "customer.create", draft.target, draft.fields["name"], changes, now))
+        report.set_action(draft.rows, "create", customer_id=draft.existing_id, keep_merge=True)
+    audit_ids = bulkinsert.reserve_ids(AuditEvent, len(audits))
+    _inserter(
+        AuditEvent,
+        [
+            "id",
+            "created_at",
+            "actor",
+            "source",
+            "action",
+            "object_type",
+            "object_id",
+            "object_repr",
+            "customer",
+            "changes",
+        ],
+    ).insert(
+        [
+            (
+                pk,
+                stamp,
+                a.actor_id,
+                a.source,
+                a.action,
+                a.object_type,
+                a.object_id,
+                a.object_repr,
+                a.customer_id,
+                bulkinsert.db_json(a.changes),
+            )
+            for pk, a in zip(audit_ids, audits, strict=True)
+        ]
+    )
+
+    provenance: list[tuple[Any, ...]] = []
+    for draft in new:
+        provenance += [
+            (job_id, r, "created" if r == draft.row else "merged", "customer", draft.target)
+            for r in draft.rows
+        ]
+    for draft in existing:
+        provenance += [(job_id, r, "updated", "customer", draft.target) for r in draft.rows]
+    provenance += [(job_id, c.row, "created", "contact", contact_pk) for _, c, contact_pk in contact_rows]
+    if job_id:
+        row_ids = bulkinsert.reserve_ids(ImportRow, len(provenance))
+        _inserter(ImportRow, ["id", "job", "row_number", "action", "object_type", "object_id"]).insert(
+            [(pk, *row) for pk, row in zip(row_ids, provenance, strict=True)]
+        )
+    return {
+        "customers_created": len(new),
+        "customers_updated": len(updated_customers),
+        "customers_skipped": len(skipped) + len(existing) - len(updated_customers),
+        "contacts_created": len(contact_rows),
+        "phones_and_emails": len(points),
+    }
+
+
+def _audit(
+    actor: User, action: str, customer_id: int, name: str, changes: dict[str, Any], now: Any
+) -> AuditEvent:
+    return AuditEvent(
+        created_at=now,
+        actor_id=actor.pk,
+        source=Source.IMPORT,
+        action=action,
+        object_type="customer",
+        object_id=customer_id,
+        object_repr=name[:200],
+        customer_id=customer_id,
+        changes=changes,
+    )

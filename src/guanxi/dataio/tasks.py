@@ -1,0 +1,13 @@
+"""Background jobs of data in and out: each takes an id and calls a service."""
+
+from __future__ import annotations
+
+from django_tasks import task
+
+from guanxi.dataio.services import import_execute
+
+
+@task()
+def run_import_job(job_id: int) -> str:
+    """Run a confirmed import (idempotent: a job already claimed is left alone)."""
+    return str(import_execute(job_id=job_id).status)
