@@ -6,8 +6,9 @@ import re
 from typing import TypeVar
 
 from django.db import connection
-from django.db.models import Model, QuerySet
+from django.db.models import F, Model, QuerySet, TextField, Value
 from django.db.models.expressions import RawSQL
+from django.db.models.functions import Concat
 
 from guanxi.search.documents import QueryTerm
 
@@ -75,26 +76,40 @@ def filter_matching(
     return queryset.filter(id__in=RawSQL(sql, params))  # noqa: S611 - parameterised
 
 
+def _needle(term: QueryTerm) -> str:
+    """Documents are [a-z0-9] tokens joined by single spaces: with a space added at both ends, a
+    prefix term matches where " <term>" occurs, a whole-token term where " <term> " does."""
+    return f" {term.token}" if term.prefix else f" {term.token} "
+
+
 def matches(document: str, terms: list[QueryTerm]) -> bool:
     """Whether one search document matches every term: the index's rule, in Python.
 
-    Documents are space-separated [a-z0-9] tokens, which both engines split exactly there; a
-    prefix term matches a token it begins, any other term a whole token.
+    Both engines split documents at the spaces; a prefix term matches a token it begins, any
+    other term a whole token — a substring test on the space-padded document says exactly that.
     """
-    tokens = document.split()
-    return all(
-        any(tok.startswith(t.token) for tok in tokens) if t.prefix else t.token in tokens for t in terms
-    )
+    padded = f" {document} "
+    return all(_needle(t) in padded for t in terms)
 
 
 def filter_matching_few(queryset: QuerySet[M], terms: list[QueryTerm]) -> QuerySet[M]:
-    """``filter_matching`` for a queryset of a few rows (those of a short list of customers):
-    their documents are read and matched here, instead of asking the index for every match of
-    a frequent word and keeping the few that are in the list."""
+    """``filter_matching`` for a queryset of a few rows (those of a short list of customers).
+
+    Instead of asking the index for every match of a frequent word and keeping the few that are
+    in the list, the database tests the list's own rows (`matches`' substring rule, as LIKE), and
+    only their ids come back — not their documents: at 250 shared customers that is 2,500
+    interaction notes a search would otherwise copy into Python and split. The ids are read in a
+    query of their own, without ORDER BY or LIMIT, so no planner is tempted to walk the primary
+    key of a 10M-row table testing each row.
+    """
     if not terms:
         return queryset
-    ids = [pk for pk, doc in queryset.values_list("id", "search_doc") if matches(doc, terms)]
-    return queryset.filter(id__in=ids)
+    rows = queryset.alias(
+        _padded_doc=Concat(Value(" "), F("search_doc"), Value(" "), output_field=TextField())
+    )
+    for term in terms:
+        rows = rows.filter(_padded_doc__contains=_needle(term))
+    return queryset.filter(id__in=list(rows.values_list("id", flat=True)))
 
 
 def newest_matches(
