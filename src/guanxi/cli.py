@@ -1,5 +1,7 @@
 """The ``guanxi`` command: serve, worker, demo, createuser, token, tick, relations, referrals,
-playbooks, today, plan, remind, bench, migrate, manage.
+playbooks, today, plan, remind, classify, complaints, promises, objections, surveys, pipeline, import,
+export, dedupe, merge, backup, restore, privacy, bench,
+migrate, manage.
 
 Every subcommand except ``serve`` is a Django management command, so ``python manage.py <name>`` works
 too; malformed arguments exit non-zero with a message in Chinese and English.
@@ -24,6 +26,19 @@ COMMANDS = {
     "today": "A user's day: tasks, cadence, reminders (--user U [--json]) / 今日工作",
     "plan": "Plan a user's visits (--user U --date D) / 安排拜访路线",
     "remind": "Create due reminders, optionally send greetings (idempotent) / 生成提醒",
+    "classify": "Re-evaluate customer value now ([--force] [--date D]) / 客户价值评估",
+    "complaints": "Complaints: list, log, acknowledge, escalate, resolve, stats / 投诉",
+    "promises": "The promise ledger: list, add, close, kept-on-time rates / 承诺",
+    "objections": "Objections: list, add, analysis, answers knowledge base / 异议",
+    "surveys": "Feedback surveys: invite (link or e-mail), NPS results / 客户反馈",
+    "pipeline": "Opportunities, board, forecast, analysis (list/create/move/win/lose…) / 商机与销售预测",
+    "import": "Import CSV/xlsx/xls/vCard (FILE --user U [--kind K] [--dry-run] [--mapping M]) / 导入",
+    "export": "Export customers, contacts, interactions, orders (xlsx/csv/vcf/json) / 导出",
+    "dedupe": "Find duplicate customers and contacts, scored and explained / 查重",
+    "merge": "Merge two customers or contacts, or undo a merge / 合并客户或联系人",
+    "backup": "Consistent online backup of the database (SQLite or PostgreSQL) / 备份",
+    "restore": "Restore a backup, checked (row counts and integrity) / 恢复",
+    "privacy": "Personal-data requests: export or erase one person (PIPL/GDPR) / 个人信息",
     "bench": "Run the benchmarks / 运行性能基准",
     "manage": "Any Django management command / 任意 Django 管理命令",
 }

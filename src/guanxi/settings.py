@@ -78,7 +78,11 @@ INSTALLED_APPS = [
     "guanxi.sales",
     "guanxi.search",
     "guanxi.relations",
+    "guanxi.dataio",
     "guanxi.followup",
+    "guanxi.value",
+    "guanxi.service",
+    "guanxi.pipeline",
     "guanxi.demo",
     "guanxi.bench",
 ]
@@ -265,8 +269,28 @@ LOGGING = {
 GUANXI_PROFILE_REVIEW_DAYS = env_int("GUANXI_PROFILE_REVIEW_DAYS", 180, minimum=1, maximum=3650)
 
 # Page sizes and limits used by selectors and the API.
-# The contact-cadence policy (guanxi.followup.cadence): a CadencePolicy subclass; issue 7 swaps it.
-GUANXI_CADENCE_POLICY = env_str("GUANXI_CADENCE_POLICY", "guanxi.followup.cadence.RelationshipCadencePolicy")
+# The contact-cadence policy (guanxi.followup.cadence): a CadencePolicy subclass. The default reads
+# the service policy of each customer's value class/tier (guanxi.value.policy).
+GUANXI_CADENCE_POLICY = env_str("GUANXI_CADENCE_POLICY", "guanxi.value.policy.ServicePolicyCadence")
+# How often customer value is re-evaluated from the periodic tick: month, quarter, week or off.
+GUANXI_VALUE_PERIOD = env_str("GUANXI_VALUE_PERIOD", "month")
+if GUANXI_VALUE_PERIOD not in {"month", "quarter", "week", "off"}:
+    raise ConfigError(
+        f"GUANXI_VALUE_PERIOD={GUANXI_VALUE_PERIOD!r} must be month, quarter, week or off / "
+        "评估周期必须是 month、quarter、week 或 off"
+    )
+
+# Complaint deadlines (guanxi.service.policy): a ServicePolicy subclass; issue 7 plugs in its value terms.
+GUANXI_SERVICE_POLICY = env_str("GUANXI_SERVICE_POLICY", "guanxi.service.policy.ValueTermsServicePolicy")
+# Where customers open survey links sent by e-mail (the public page /s/<token>/).
+GUANXI_PUBLIC_URL = env_str("GUANXI_PUBLIC_URL", "http://localhost:8000")
+# Over-promising warning: this many open promises due within this many days (DOMAIN §6).
+GUANXI_OVERPROMISE_LIMIT = env_int("GUANXI_OVERPROMISE_LIMIT", 6, minimum=1, maximum=1000)
+GUANXI_OVERPROMISE_DAYS = env_int("GUANXI_OVERPROMISE_DAYS", 7, minimum=1, maximum=90)
 
 GUANXI_PAGE_SIZE = 50
 GUANXI_MAX_PAGE_SIZE = 200
+
+# --- Imports (guanxi.dataio): limits checked before a file is parsed -----------------------------
+GUANXI_IMPORT_MAX_BYTES = env_int("GUANXI_IMPORT_MAX_BYTES", 100 * 1024 * 1024, minimum=1024)
+GUANXI_IMPORT_MAX_ROWS = env_int("GUANXI_IMPORT_MAX_ROWS", 500_000, minimum=1)

@@ -39,6 +39,13 @@ ACTION_LABELS = {
     "referral.update": _("修改了转介绍"),
     "referral.delete": _("删除了转介绍"),
     "playbook.update": _("修改了维护手册"),
+    "import.commit": _("导入了数据"),
+    "data.export": _("导出了数据"),
+    "customer.merge": _("合并了客户"),
+    "contact.merge": _("合并了联系人"),
+    "merge.undo": _("撤销了合并"),
+    "person.export": _("导出了个人信息"),
+    "person.erase": _("删除了个人信息"),
 }
 
 
@@ -78,6 +85,12 @@ class AuditEvent(models.Model):
     @property
     def action_label(self) -> str:
         return str(ACTION_LABELS.get(self.action, self.action))
+
+    @property
+    def import_number(self) -> int | None:
+        """The import (guanxi.dataio) that made this change, shown as "导入 #N" on the timeline."""
+        value = (self.changes or {}).get("_import")
+        return value[1] if isinstance(value, list) and len(value) == 2 else None
 
     @property
     def changed_fields(self) -> list[str]:

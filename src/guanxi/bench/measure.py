@@ -52,6 +52,7 @@ class Page:
     target: bool = False  # one of the pages with a p95 target
     user: str = "sales"  # "sales" or "manager"
     note: str = ""
+    target_ms: float | None = None  # a domain page's own p95 target (issues name them), if any
 
 
 @dataclass
@@ -60,6 +61,7 @@ class PageResult:
     label: str
     target: bool
     note: str
+    target_ms: float | None = None
     http_ms: list[float] = field(default_factory=list)
     sql_ms: list[float] = field(default_factory=list)  # per request: all its SELECTs, run bare
     main_sql_ms: list[float] = field(default_factory=list)  # per request: its slowest SELECT
@@ -513,7 +515,7 @@ def measure(
 
     sales, manager = bench_users()
     pages = build_pages(sales=sales, manager=manager, requests=requests, warmup=warmup, seed=seed)
-    results = {p.key: PageResult(p.key, p.label, p.target, p.note) for p in pages}
+    results = {p.key: PageResult(p.key, p.label, p.target, p.note, p.target_ms) for p in pages}
     env = dict(os.environ)
     if connection.vendor == "postgresql" and env.get("DATABASE_URL") and "?" not in env["DATABASE_URL"]:
         timeout = urllib.parse.quote(f"-c statement_timeout={REQUEST_TIMEOUT_S * 1000}")

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from guanxi.bench.measure import REQUEST_TIMEOUT_S, TARGET_MS
+from guanxi.bench.workloads import workload_table
 
 # Where the targets apply: (engine, scale).
 TARGET_RUNS = (("sqlite", "medium"), ("postgresql", "large"))
@@ -95,6 +96,9 @@ def page_table(result: dict[str, Any]) -> list[str]:
         http, sql, main = page["http_ms"], page["sql_ms"], page["main_sql_ms"]
         ratio = http["median"] / sql["median"] if http["median"] and sql["median"] else None
         label = page["label"] + (" ★" if page["target"] else "")
+        if page.get("target_ms") and http["p95"] is not None:
+            verdict = "PASS" if http["p95"] < page["target_ms"] and not page.get("errors") else "FAIL"
+            label += f" (target p95 < {page['target_ms']:.0f} ms: **{verdict}**)"
         if page.get("errors"):
             label += f" (**{page['errors']} failed requests**)"
         if page.get("sql_failed"):
@@ -263,6 +267,9 @@ def write_report(
             "",
         ]
         out += page_table(result)
+        if result.get("workloads"):
+            out += ["", "Workloads (batch jobs, imports, exports — `guanxi.<package>.benchwork`):", ""]
+            out += workload_table(result)
         search = _pages(result).get("search")
         if search and search.get("note"):
             out += ["", f"Search queries: {search['note']} (in turn), drawn from the salesperson's own data."]

@@ -67,6 +67,11 @@ def plan_runs(scales: list[str], engines: list[str]) -> list[tuple[str, str]]:
     return runs
 
 
+def pg_name(scale: str) -> str:
+    """``guanxi_bench_<scale>``; ``GUANXI_BENCH_PG_PREFIX`` keeps two checkouts' runs apart."""
+    return f"{os.environ.get('GUANXI_BENCH_PG_PREFIX', 'guanxi_bench')}_{scale}"
+
+
 def pg_connect(url: str, dbname: str = "postgres") -> Any:
     import psycopg
 
@@ -179,7 +184,7 @@ def child_env(engine: str, scale: str, opts: RunOptions) -> tuple[dict[str, str]
         GUANXI_LOG_LEVEL="WARNING",
         PYTHONUNBUFFERED="1",
     )
-    env["DATABASE_URL"] = f"{opts.pg_url}/guanxi_bench_{scale}" if engine == "postgresql" else ""
+    env["DATABASE_URL"] = f"{opts.pg_url}/{pg_name(scale)}" if engine == "postgresql" else ""
     return env, data_dir
 
 
@@ -188,7 +193,7 @@ def run_one(engine: str, scale: str, opts: RunOptions, log: Callable[[str], None
     meta = data_dir / "meta.json"
     reuse = opts.keep and meta.exists()
     if engine == "postgresql":
-        name = f"guanxi_bench_{scale}"
+        name = pg_name(scale)
         reuse = reuse and pg_database_exists(opts.pg_url, name)
         if not reuse:
             pg_recreate(opts.pg_url, name)
@@ -234,8 +239,8 @@ def run_one(engine: str, scale: str, opts: RunOptions, log: Callable[[str], None
     results_dir.mkdir(parents=True, exist_ok=True)
     (results_dir / f"{engine}-{scale}.json").write_text(json.dumps(result, indent=1, ensure_ascii=False))
     if opts.cleanup and engine == "postgresql":
-        pg_drop(opts.pg_url, f"guanxi_bench_{scale}")
-        log(f"  dropped database guanxi_bench_{scale}")
+        pg_drop(opts.pg_url, pg_name(scale))
+        log(f"  dropped database {pg_name(scale)}")
     return result
 
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Annotated, Any
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.datastructures import MultiValueDict
-from ninja import NinjaAPI, Schema
+from ninja import Field, NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.parser import Parser
@@ -20,6 +20,9 @@ from guanxi.core.errors import GuanxiError, ValidationFailed
 # Both databases store ids (and any integer) in signed 64 bits; a larger number would crash the
 # query (SQLite: OverflowError) instead of simply matching nothing.
 _INT_MAX = 2**63 - 1
+# A database id in a path, query string or schema: JSON bodies are range-checked by the parser
+# below, query strings are not — out of range answers 422 there too, never an overflow (500).
+Id = Annotated[int, Field(ge=1, le=_INT_MAX)]
 
 
 def _parse_int(text: str) -> int:

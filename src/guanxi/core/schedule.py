@@ -33,6 +33,12 @@ SCHEDULE: list[ScheduledJob] = [
     ScheduledJob("repair_search_scopes", "guanxi.customers.tasks.repair_search_scopes", dt.timedelta(days=1)),
     ScheduledJob("followup_reminders", "guanxi.followup.tasks.generate_reminders", dt.timedelta(hours=1)),
     ScheduledJob("followup_greetings", "guanxi.followup.tasks.send_due_greetings", dt.timedelta(minutes=10)),
+    # Checks daily; evaluates once per GUANXI_VALUE_PERIOD (monthly by default).
+    ScheduledJob("value_classify", "guanxi.value.tasks.classify_if_due", dt.timedelta(days=1)),
+    ScheduledJob("service_deadlines", "guanxi.service.tasks.check_deadlines", dt.timedelta(minutes=5)),
+    ScheduledJob(
+        "pipeline_forecast_snapshot", "guanxi.pipeline.tasks.snapshot_forecasts", dt.timedelta(hours=12)
+    ),
 ]
 
 

@@ -277,6 +277,13 @@ class CustomerFilterParams(Schema):
     city: Region = ""
     industry: Short = ""
     tag: Annotated[str, Field(max_length=40)] = ""
+    size: Literal["", "micro", "small", "medium", "large"] = ""
+    value_class: Literal["", "A", "B", "C", "D"] = ""
+    tier: Literal["", "key", "important", "general", "maintain"] = ""
+    lifecycle: Literal["", "new", "fast_growing", "loyal", "cultivate", "dormant", "lost"] = ""
+    rfm_segment: Literal[
+        "", "champions", "loyal", "promising", "attention", "at_risk", "hibernating", "none"
+    ] = ""
     sort: Sort = "last_interaction"
     cursor: Annotated[str, Field(max_length=500)] | None = None
     limit: Annotated[int, Field(ge=1, le=200)] = 50
@@ -347,6 +354,11 @@ def list_customers(request: HttpRequest, filters: Query[CustomerFilterParams]) -
         city=filters.city,
         industry=filters.industry,
         tag=filters.tag,
+        size=filters.size,
+        value_class=filters.value_class,
+        tier=filters.tier,
+        lifecycle=filters.lifecycle,
+        rfm_segment=filters.rfm_segment,
         sort=filters.sort,
     )
     page = selectors.customer_list(

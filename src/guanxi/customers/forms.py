@@ -96,6 +96,21 @@ class FilterForm(forms.Form):
     )
     province = forms.CharField(required=False, max_length=30)
     city = forms.CharField(required=False, max_length=30)
+    size = forms.ChoiceField(
+        required=False, choices=[("", ""), *list(Customer._meta.get_field("size").choices or [])]
+    )
+    value_class = forms.ChoiceField(
+        required=False, choices=[("", ""), *list(Customer._meta.get_field("value_class").choices or [])]
+    )
+    tier = forms.ChoiceField(
+        required=False, choices=[("", ""), *list(Customer._meta.get_field("tier").choices or [])]
+    )
+    lifecycle = forms.ChoiceField(
+        required=False, choices=[("", ""), *list(Customer._meta.get_field("lifecycle").choices or [])]
+    )
+    rfm_segment = forms.ChoiceField(
+        required=False, choices=[("", ""), *list(Customer._meta.get_field("rfm_segment").choices or [])]
+    )
     industry = forms.CharField(required=False, max_length=60)
     tag = forms.CharField(required=False, max_length=40)
     sort = forms.ChoiceField(

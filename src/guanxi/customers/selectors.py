@@ -143,6 +143,12 @@ class CustomerFilters:
     city: str = ""
     industry: str = ""
     tag: str = ""
+    size: str = ""
+    # Customer value (guanxi.value): the maintained columns, for the dashboards' drill-down.
+    value_class: str = ""
+    tier: str = ""
+    lifecycle: str = ""
+    rfm_segment: str = ""
     sort: str = "last_interaction"
     extra: dict[str, str] = field(default_factory=dict)
 
@@ -170,6 +176,11 @@ def customer_list(
         "province": filters.province,
         "city": filters.city,
         "industry": filters.industry,
+        "size": filters.size,
+        "value_class": filters.value_class,
+        "tier": filters.tier,
+        "lifecycle": filters.lifecycle,
+        "rfm_segment": filters.rfm_segment,
     }
     conditions = {k: v for k, v in exact.items() if v}
 

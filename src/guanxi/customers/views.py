@@ -18,9 +18,10 @@ from guanxi.core.forms import form_status, save_form
 from guanxi.core.http import HtmxHttpRequest
 from guanxi.customers import selectors, services
 from guanxi.customers.forms import ContactForm, CustomerForm, FilterForm
-from guanxi.customers.models import Customer, CustomerStatus, RelationshipType, Tag
+from guanxi.customers.models import CompanySize, Customer, CustomerStatus, RelationshipType, Tag
 from guanxi.engagement.forms import InteractionForm
 from guanxi.engagement.selectors import customer_timeline, timeline_cursor
+from guanxi.value.choices import Lifecycle, RfmSegment, Tier, ValueClass
 
 
 def _user(request: HtmxHttpRequest) -> User:
@@ -48,6 +49,11 @@ def customer_list(request: HtmxHttpRequest) -> HttpResponse:
         city=d["city"],
         industry=d["industry"],
         tag=d["tag"],
+        size=d["size"],
+        value_class=d["value_class"],
+        tier=d["tier"],
+        lifecycle=d["lifecycle"],
+        rfm_segment=d["rfm_segment"],
         sort=d["sort"] or "last_interaction",
     )
     try:
@@ -67,6 +73,11 @@ def customer_list(request: HtmxHttpRequest) -> HttpResponse:
         "teams": Team.objects.all() if user.is_admin or user.is_manager else [],
         "relationship_types": RelationshipType.choices,
         "statuses": CustomerStatus.choices,
+        "value_classes": ValueClass.choices,
+        "tiers": Tier.choices,
+        "lifecycles": Lifecycle.choices,
+        "rfm_segments": RfmSegment.choices,
+        "sizes": CompanySize.choices,
         "tags": Tag.objects.all()[:200],
     }
     if request.htmx and d["cursor"]:

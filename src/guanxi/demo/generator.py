@@ -400,8 +400,18 @@ def build_plan(
     today = today or timezone.localdate()
     tz = timezone.get_current_timezone()
     rng = random.Random(seed)
+    # Unit costs (for margins in guanxi.value): hardware 65 % of the list price, the rest 40 %.
     products = [
-        {"code": code, "name": name, "category": category, "unit": unit, "price": price}
+        {
+            "code": code,
+            "name": name,
+            "category": category,
+            "unit": unit,
+            "price": price,
+            "cost": (Decimal(price) * (Decimal("0.65") if category == "硬件" else Decimal("0.40"))).quantize(
+                Decimal("0.01")
+            ),
+        }
         for code, name, category, unit, price in vocab.PRODUCTS
     ]
     plans = [_customer(rng, today, tz, products) for _ in range(customers)]
@@ -496,6 +506,9 @@ def apply_plan(plan: DemoPlan) -> DemoSummary:
     from guanxi.demo.followup import apply_followup
 
     apply_followup(users, plan.today, plan.seed)
+    from guanxi.demo.pipeline import apply_pipeline
+
+    apply_pipeline(users, plan.today, plan.seed)
     revenue = sum((c.revenue_total for c in Customer.objects.only("revenue_total")), Decimal(0))
     return DemoSummary(
         users=len(users),

@@ -14,7 +14,7 @@ from pydantic import ConfigDict
 
 from guanxi.accounts.models import User
 from guanxi.audit.models import Source
-from guanxi.core.api import ERRORS, actor
+from guanxi.core.api import ERRORS, Id, actor
 from guanxi.core.errors import NotFound, require
 from guanxi.customers.models import Contact
 from guanxi.customers.selectors import contact_get_for_user, customer_get_for_user
@@ -28,8 +28,6 @@ Title = Annotated[str, Field(min_length=1, max_length=200, pattern=r"\S")]
 Text = Annotated[str, Field(max_length=5000)]
 Reason = Annotated[str, Field(min_length=1, max_length=300, pattern=r"\S")]
 ReasonKind = Literal["customer", "own", "other"]
-# Ids within the 64-bit range both databases store (a bigger number would crash the query).
-Id = Annotated[int, Field(ge=1, le=2**63 - 1)]
 Lat = Annotated[Decimal, Field(ge=-90, le=90, max_digits=9, decimal_places=6)]
 Lon = Annotated[Decimal, Field(ge=-180, le=180, max_digits=9, decimal_places=6)]
 

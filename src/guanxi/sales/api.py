@@ -29,6 +29,7 @@ class ProductIn(Schema):
     category: Annotated[str, Field(max_length=60)] = ""
     unit: Annotated[str, Field(min_length=1, max_length=20)] = "件"
     price: Money = Decimal(0)
+    cost: Money | None = None
     is_active: bool = True
 
 
@@ -39,6 +40,7 @@ class ProductPatch(Schema):
     category: Annotated[str, Field(max_length=60)] | None = None
     unit: Annotated[str, Field(min_length=1, max_length=20)] | None = None
     price: Money | None = None
+    cost: Money | None = None
     is_active: bool | None = None
 
 
@@ -49,6 +51,7 @@ class ProductOut(Schema):
     category: str
     unit: str
     price: Decimal
+    cost: Decimal | None
     is_active: bool
 
 
@@ -108,7 +111,7 @@ class OrderPage(Schema):
 
 
 def product_out(p: Product) -> dict[str, Any]:
-    return {k: getattr(p, k) for k in ("code", "name", "category", "unit", "price", "is_active")} | {
+    return {k: getattr(p, k) for k in ("code", "name", "category", "unit", "price", "cost", "is_active")} | {
         "id": p.pk
     }
 

@@ -13,12 +13,20 @@ class Product(models.Model):
     category = models.CharField(_("类别"), max_length=60, blank=True)
     unit = models.CharField(_("单位"), max_length=20, default="件")
     price = models.DecimalField(_("单价"), max_digits=12, decimal_places=2, default=0)
+    # Unit cost (成本); when known, profit is the line's margin, else the value engine assumes a
+    # configured default margin.
+    cost = models.DecimalField(_("成本"), max_digits=12, decimal_places=2, null=True, blank=True)
     is_active = models.BooleanField(_("在售"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["code"]
-        constraints = [models.CheckConstraint(condition=models.Q(price__gte=0), name="product_price_nonneg")]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(price__gte=0), name="product_price_nonneg"),
+            models.CheckConstraint(
+                condition=models.Q(cost__isnull=True) | models.Q(cost__gte=0), name="product_cost_nonneg"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.code} {self.name}"

@@ -18,7 +18,7 @@ from guanxi.core.errors import Conflict, ValidationFailed, require
 from guanxi.customers.models import Customer
 from guanxi.sales.models import Order, OrderLine, OrderStatus, Product
 
-PRODUCT_FIELDS = ["code", "name", "category", "unit", "price", "is_active"]
+PRODUCT_FIELDS = ["code", "name", "category", "unit", "price", "cost", "is_active"]
 ORDER_FIELDS = ["number", "ordered_on", "status", "amount", "notes"]
 MAX_LINES = 500
 CENT = Decimal("0.01")
@@ -58,6 +58,7 @@ def product_create(
     category: str = "",
     unit: str = "件",
     is_active: bool = True,
+    cost: Any = None,
 ) -> Product:
     code, name = (code or "").strip(), (name or "").strip()
     require(
@@ -84,6 +85,7 @@ def product_create(
         code=code,
         name=name,
         price=_decimal(price, "price"),
+        cost=None if cost is None else _decimal(cost, "cost"),
         category=category,
         unit=unit,
         is_active=is_active,
@@ -109,6 +111,8 @@ def product_update(*, actor: User, source: Source, product: Product, **data: Any
     before = snapshot(product, PRODUCT_FIELDS)
     if "price" in data:
         data["price"] = _decimal(data["price"], "price")
+    if "cost" in data and data["cost"] is not None:
+        data["cost"] = _decimal(data["cost"], "cost")  # unit cost (成本): margins in guanxi.value
     if "code" in data:
         data["code"] = (data["code"] or "").strip()
         require(

@@ -158,3 +158,33 @@ def test_plan_and_report(tmp_path):
     )
     text = out.read_text()
     assert "**FAIL**" in text and "SELECT 1" in text and "| `nproc` | 2 |" in text
+
+
+def test_workload_table_rates_ratios_and_verdicts():
+    from guanxi.bench.workloads import Workload, stopwatch, workload_table
+
+    with stopwatch() as elapsed:
+        sum(range(1000))
+    assert len(elapsed) == 1 and elapsed[0] >= 0
+    result = {
+        "workloads": [
+            Workload(
+                "import",
+                "Import CSV",
+                10.0,
+                floor_seconds=0.5,
+                target="≥ 5,000 rows/s",
+                passed=True,
+                rows=100_000,
+                extra={"peak RSS": "80 MB"},
+            ).summary(),
+            Workload("scan", "Duplicate scan", 40.0, target="< 30 s", passed=False).summary(),
+        ]
+    }
+    lines = workload_table(result)
+    assert lines[2] == (
+        "| Import CSV | 10.00 | 100,000 | 10,000 | 0.50 | 20.0× | ≥ 5,000 rows/s | **PASS** "
+        "| peak RSS 80 MB |"
+    )
+    assert lines[3] == "| Duplicate scan | 40.00 | – | – | – | – | < 30 s | **FAIL** |  |"
+    assert workload_table({}) == []

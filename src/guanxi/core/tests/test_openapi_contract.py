@@ -77,7 +77,7 @@ class Contract:
         self.api = api
         self.covered: set[tuple[str, str]] = set()
 
-    def call(self, method: str, template: str, body: Any = None, params: dict | None = None, **ids: int):
+    def call(self, method: str, template: str, body: Any = None, params: dict | None = None, **ids: Any):
         path = template.format(**ids)
         if method == "get":
             resp = self.api.get(path, params)
@@ -241,10 +241,40 @@ def test_every_operation_answers_as_documented(world, api_for):
     c.call("post", "/customers/{customer_id}/profile-review", {}, customer_id=customer_id)
     c.call("get", "/stale-profiles")
     _follow_up_operations(c, world)
+    _value_operations(c, manager, admin, world)
+    from guanxi.service.tests.contract_ops import service_operations
+
+    service_operations(c, world)
+    _dataio_operations(c)
+    from guanxi.pipeline.tests.contract_ops import pipeline_operations
+
+    pipeline_operations(c, world)
 
     documented = {(p, m) for p, ops in COMMITTED["paths"].items() for m in ops}
     missing = documented - c.covered - manager.covered - admin.covered
     assert not missing, f"operations without a contract check: {sorted(missing)}"
+
+
+def _value_operations(c: Contract, manager: Contract, admin: Contract, world: Any) -> None:
+    from guanxi.value.engine.run import classify
+
+    run = classify()
+    assert run is not None
+    customer_id = world.customer.pk
+    c.call("get", "/value/customers/{customer_id}", customer_id=customer_id)
+    manager.call(
+        "put",
+        "/value/customers/{customer_id}/override",
+        {"value_class": "B", "reason": "战略客户"},
+        customer_id=customer_id,
+    )
+    c.call("get", "/value/summary")
+    c.call("get", "/value/runs")
+    c.call("get", "/value/runs/{run_id}/movement", run_id=run.pk)
+    c.call("get", "/value/policies")
+    manager.call("post", "/value/classify")
+    admin.call("get", "/value/config")
+    admin.call("patch", "/value/config", {"weight_referral": 4})
 
 
 def _follow_up_operations(c: Contract, world: Any) -> None:
@@ -354,3 +384,47 @@ def test_error_responses_match_the_documented_error_shape(world, api_for):
 def test_unknown_api_path_is_a_json_404(world, api_for):
     resp = api_for(world.owner).get("/no-such-thing")
     assert_api_error(resp, 404, "not_found")
+
+
+def _dataio_operations(c: Contract) -> None:
+    """Imports (multipart upload), duplicates, merges and undo, exports and personal-data requests.
+    Downloads (exports, the person zip) are files, not JSON: checked for status and type."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    csv = "客户名称,联系人,手机\n契约测试有限公司,赵六,13700137099\n".encode()
+    resp = c.api.client.post(PREFIX + "/imports", {"file": SimpleUploadedFile("a.csv", csv)})
+    assert resp.status_code == 201, resp.content
+    validator = response_validator("/imports", "post", 201)
+    assert validator is not None and not list(validator.iter_errors(resp.json()))
+    c.covered.add((PREFIX + "/imports", "post"))
+    job = resp.json()
+    c.call("get", "/imports/{job_id}", job_id=job["id"])
+    c.call("post", "/imports/{job_id}/confirm", {}, job_id=job["id"])
+    c.call("get", "/duplicates")
+    a = c.call("post", "/customers", {"name": "合并甲有限公司"}).json()
+    b = c.call("post", "/customers", {"name": "合并乙有限公司"}).json()
+    record = c.call("post", "/merges/customers", {"survivor_id": a["id"], "merged_id": b["id"]}).json()
+    c.call("post", "/merges/{record_id}/undo", record_id=record["id"])
+    x = c.call("post", "/contacts", {"customer_id": a["id"], "name": "钱七"}).json()
+    y = c.call(
+        "post", "/contacts", {"customer_id": a["id"], "name": "钱七", "phones": ["13700137098"]}
+    ).json()
+    c.call("post", "/merges/contacts", {"survivor_id": x["id"], "merged_id": y["id"]})
+    for template, url, kind in (
+        ("/exports/{kind}.{file_format}", "/exports/customers.csv", "text/csv"),
+        (
+            "/privacy/{object_type}/{object_id}/export",
+            f"/privacy/contact/{x['id']}/export",
+            "application/zip",
+        ),
+    ):
+        resp = c.api.get(url)
+        assert resp.status_code == 200 and resp["Content-Type"].startswith(kind)
+        c.covered.add((PREFIX + template, "get"))
+    c.call(
+        "post",
+        "/privacy/{object_type}/{object_id}/erase",
+        {"confirm": True},
+        object_type="contact",
+        object_id=x["id"],
+    )

@@ -98,6 +98,15 @@ OBJECT_PARAMS = {
     "plan_id",  # Alice's visit plan (plans are personal)
     "stop_id",
     "prep_id",  # Alice's visit preparation
+    "opportunity_id",  # a deal on Alice's customer
+    "person_id",  # a person on that deal
+    "pipeline_id",  # /pipeline/manage/<id>/: administrators only
+    "stage_id",  # /pipeline/manage/<id>/stages/<id>/: administrators only
+    "complaint_id",  # a complaint about Alice's customer
+    "promise_id",  # a promise to Alice's customer
+    "objection_id",  # an objection Alice's customer raised
+    "invitation_id",  # a survey invitation sent to Alice's customer
+    "absence_id",  # Alice's absence (her own and her managers' only)
 }
 # Parameters that are deliberately not walked for the outsider-404 rule, each with its reason.
 EXCLUDED_PARAMS = {
@@ -111,9 +120,28 @@ EXCLUDED_PARAMS = {
     # editing is for administrators only (API 403, /manage/ pages 404), covered by the relations
     # tests and by test_admin_pages_answer_404_to_non_admins below.
     "relationship_type": "shared playbooks",
-    # The calendar subscription secret is the credential itself, not an object id; an unknown or
-    # revoked one answers 404 (guanxi.followup tests).
-    "token": "calendar subscription secret",
+    # The calendar subscription secret and a survey's secret token are the credential itself, not an
+    # object id; an unknown or revoked one answers 404 (guanxi.followup and guanxi.service tests).
+    "token": "calendar subscription / survey secret",
+    # Customer value runs are company-wide periods; every row listed under one is filtered by the
+    # user's visibility (guanxi.value tests: movement and dashboards per persona).
+    "run_id": "value evaluation period",
+    # Tier rules and service policies are administrators' settings: 404 for everyone else
+    # (guanxi.value.tests.test_views).
+    "rule_id": "value settings (administrators)",
+    "policy_id": "value settings (administrators)",
+    # guanxi.dataio: export kinds and formats are names, not objects; an import job, a merge record
+    # and a person request answer 404 outside their owner's scope, covered by the dataio view and
+    # API tests with the three personas (test_other_users_import_is_404, test_merge_page_and_undo,
+    # test_merge_record_of_invisible_survivor_is_404, test_outsider_cannot_export_or_erase).
+    "kind": "export kind name",
+    "file_format": "export format name",
+    "job_id": "import job (dataio tests)",
+    "record_id": "merge record (dataio tests)",
+    "survivor_id": "merge pair (dataio tests)",
+    "merged_id": "merge pair (dataio tests)",
+    "object_type": "personal-data request target kind",
+    "object_id": "personal-data request target (dataio tests)",
 }
 # Django's admin is staff-only: it redirects non-staff users to the login before any object lookup.
 # Walked separately: the answer must not depend on whether the object exists.
@@ -197,7 +225,52 @@ def hidden_objects(world) -> dict[str, int]:
     prep = followup_visits.visit_prep_open(
         actor=world.owner, source=Source.SYSTEM, customer=customer, day=timezone.localdate()
     )
+    from guanxi.pipeline import services as pipeline_services
+    from guanxi.pipeline.models import Pipeline
+
+    opportunity = pipeline_services.opportunity_create(
+        actor=world.owner,
+        source=Source.SYSTEM,
+        customer=customer,
+        name="路由测试商机",
+        expected_close_on=timezone.localdate() + dt.timedelta(days=10),
+        amount=Decimal("100"),
+    )
+    person = pipeline_services.opportunity_person_set(
+        actor=world.owner, source=Source.SYSTEM, opportunity=opportunity, contact=contact
+    )
+    pipeline = Pipeline.objects.get(pk=opportunity.pipeline_id)
+    from guanxi.service import services as service_services
+
+    complaint = service_services.complaint_create(
+        actor=world.owner, source=Source.SYSTEM, customer=customer, summary="漏发货", category="delivery"
+    )
+    promise = service_services.promise_create(
+        actor=world.owner, source=Source.SYSTEM, customer=customer, what="补发", due_on=timezone.localdate()
+    )
+    objection = service_services.objection_create(
+        actor=world.owner, source=Source.SYSTEM, customer=customer, category="price", customer_words="太贵"
+    )
+    invitation, _ = service_services.survey_invitation_create(
+        actor=world.owner, source=Source.SYSTEM, customer=customer, channel="link"
+    )
+    absence = service_services.absence_create(
+        actor=world.owner,
+        source=Source.SYSTEM,
+        user=world.owner,
+        starts_on=timezone.localdate(),
+        ends_on=timezone.localdate(),
+    )
     return {
+        "opportunity_id": opportunity.pk,
+        "person_id": person.pk,
+        "pipeline_id": pipeline.pk,
+        "stage_id": opportunity.stage_id,
+        "complaint_id": complaint.pk,
+        "promise_id": promise.pk,
+        "objection_id": objection.pk,
+        "invitation_id": invitation.pk,
+        "absence_id": absence.pk,
         "customer_id": customer.pk,
         "contact_id": customer.contacts.get().pk,
         "interaction_id": customer.interactions.get().pk,
@@ -229,6 +302,8 @@ def _snapshot() -> dict[str, list[tuple]]:
             "sales",
             "relations",
             "followup",
+            "pipeline",
+            "service",
         }:
             rows = model.objects.order_by("pk").values_list()
             state[model._meta.label] = [tuple(map(str, row)) for row in rows]
@@ -253,6 +328,17 @@ def _api_methods(route: Route) -> set[str]:
 
 # A plausible change per API write, so a missing scope check would show as a changed row.
 API_BODIES: dict[tuple[str, str], dict[str, Any]] = {
+    ("api/v1/complaints/<complaint_id>", "patch"): {"summary": "被篡改"},
+    ("api/v1/complaints/<complaint_id>/acknowledge", "post"): {"note": "被篡改"},
+    ("api/v1/complaints/<complaint_id>/actions", "post"): {"note": "被篡改"},
+    ("api/v1/complaints/<complaint_id>/escalate", "post"): {"note": "被篡改"},
+    ("api/v1/complaints/<complaint_id>/resolve", "post"): {"resolution": "被篡改"},
+    ("api/v1/complaints/<complaint_id>/reopen", "post"): {"reason": "被篡改"},
+    ("api/v1/complaints/<complaint_id>/satisfaction", "post"): {"satisfaction": "1"},
+    ("api/v1/promises/<promise_id>", "patch"): {"what": "被篡改"},
+    ("api/v1/promises/<promise_id>/close", "post"): {"outcome": "broken", "reason": "被篡改"},
+    ("api/v1/objections/<objection_id>", "patch"): {"response": "被篡改"},
+    ("api/v1/surveys/invitations/<invitation_id>/revoke", "post"): {},
     ("api/v1/customers/<customer_id>", "patch"): {"name": "被篡改", "status": "lost"},
     ("api/v1/customers/<customer_id>/shares", "post"): {"user_id": "PERSONA"},
     ("api/v1/contacts/<contact_id>", "patch"): {"name": "被篡改", "phones": ["13800000000"]},
@@ -275,6 +361,12 @@ API_BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("api/v1/visit-plans/<plan_id>/order", "post"): {"stop_ids": [1]},
     ("api/v1/customers/<customer_id>/cadence", "put"): {"days": 3},
     ("api/v1/contacts/<contact_id>/dates", "post"): {"kind": "wedding", "date": "2001-05-20"},
+    ("api/v1/opportunities/<opportunity_id>", "patch"): {"version": 1, "name": "被篡改"},
+    ("api/v1/opportunities/<opportunity_id>/move", "post"): {"stage_id": 3, "version": 1},
+    ("api/v1/opportunities/<opportunity_id>/win", "post"): {"version": 1, "create_order": True},
+    ("api/v1/opportunities/<opportunity_id>/lose", "post"): {"version": 1, "reason": "price"},
+    ("api/v1/opportunities/<opportunity_id>/reopen", "post"): {"version": 1},
+    ("api/v1/opportunities/<opportunity_id>/people", "post"): {"contact_id": 1, "engaged": True},
 }
 UI_POST = {
     "name": "被篡改",

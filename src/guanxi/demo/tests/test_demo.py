@@ -89,6 +89,16 @@ def test_small_run(db: None, capsys):
     if chained:
         assert relationship_map(user=wang, customer_id=chained).nodes
 
+    # a believable pipeline: open deals at several stages, won deals with orders, lost ones with reasons
+    from guanxi.pipeline.forecast import analysis
+    from guanxi.pipeline.models import Opportunity, OpportunityPerson
+
+    assert Opportunity.objects.filter(status="open").values("stage").distinct().count() >= 2
+    assert Opportunity.objects.filter(status="won", order__isnull=False).exists()
+    assert not Opportunity.objects.filter(status="lost", lost_reason="").exists()
+    assert OpportunityPerson.objects.exists()
+    assert analysis(user=admin).stages[0].reached > 0
+
     # --if-empty skips on a non-empty database; a second plain run fails with a clear message
     call_command("demo", "--if-empty", "--customers", "5")
     assert "skipped" in capsys.readouterr().out

@@ -55,6 +55,7 @@ def test_salesperson_can_read_the_catalogue(world, api_for, products):
         "category": "",
         "unit": "件",
         "price": "1200.00",
+        "cost": None,  # unit cost, when known: margins in guanxi.value
         "is_active": True,
     }
     assert_api_error(api.get("/products/987654"), 404, "not_found")
@@ -80,6 +81,9 @@ def test_manager_and_admin_can_create_and_edit_products(world, api_for, role):
     resp = api.patch(f"/products/{product['id']}", {"price": "89.00", "is_active": False})
     assert resp.status_code == 200, resp.content
     assert resp.json()["price"] == "89.00" and resp.json()["is_active"] is False
+    resp = api.patch(f"/products/{product['id']}", {"cost": "52.50"})
+    assert resp.status_code == 200 and resp.json()["cost"] == "52.50"
+    assert_api_error(api.patch(f"/products/{product['id']}", {"cost": "-1"}), 422)
     assert [p["code"] for p in api.get("/products", {"active_only": True}).json()["items"]] == []
 
 

@@ -15,6 +15,7 @@ from django.db import connection
 
 from guanxi.bench import bulk, measure
 from guanxi.bench.scales import get_scale
+from guanxi.bench.workloads import workload_providers
 
 
 class Command(BaseCommand):
@@ -68,6 +69,9 @@ class Command(BaseCommand):
             load=load,
             log=log,
         )
+        workloads = []
+        for provider in workload_providers():
+            workloads += [w.summary() for w in provider(scale=scale, data_dir=data_dir, log=log)]
         result = {
             "engine": opts["engine"],
             "scale": scale.name,
@@ -79,6 +83,7 @@ class Command(BaseCommand):
             "db_size_mb": _db_size_mb(),
             "db_version": _db_version(),
             "pages": [p.summary() for p in pages],
+            "workloads": workloads,
             "load_average": load,
             "conn_max_age": settings.DATABASES["default"].get("CONN_MAX_AGE", 0),
             "pid": os.getpid(),

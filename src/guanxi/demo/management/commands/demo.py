@@ -43,6 +43,9 @@ class Command(BaseCommand):
             summary = generate(seed=opts["seed"], customers=opts["customers"])
         except GuanxiError as exc:
             raise CommandError(f"{exc.message_zh} / {exc.message_en}") from None
+        from guanxi.value.engine.run import classify
+
+        classify(force=True)  # the value dashboards and customer classes have something to show
         self.stdout.write(self.style.SUCCESS("演示数据已加载 / demo workspace loaded"))
         for line in summary.lines():
             self.stdout.write("  " + line)
