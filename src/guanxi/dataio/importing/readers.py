@@ -167,9 +167,13 @@ def _reject_binary(text: str | bytes) -> None:
     of a UTF-8 or GB18030 multi-byte sequence, so random binary data is named binary, rather than
     "mixed encodings" because one of its lines happened to decode as UTF-8.
     """
-    match = _CONTROL_BYTE.search(text) if isinstance(text, bytes) else _CONTROL.search(text)
-    if match:
-        line = text.count(b"\n" if isinstance(text, bytes) else "\n", 0, match.start()) + 1
+    if isinstance(text, bytes):
+        found = _CONTROL_BYTE.search(text)
+        line = text.count(b"\n", 0, found.start()) + 1 if found else 0
+    else:
+        match = _CONTROL.search(text)
+        line = text.count("\n", 0, match.start()) + 1 if match else 0
+    if line:
         raise FileRejected(
             f"第 {line} 行含有二进制控制字符，这不是文本表格",
             f"line {line} contains binary control characters; this is not a text table",
