@@ -263,6 +263,8 @@ def table_specs() -> dict[str, TableSpec]:
                 "ordered_on",
                 "status",
                 "amount",
+                "cost",
+                "uncosted",
                 "notes",
                 "created_by",
                 "created_at",
@@ -1119,7 +1121,19 @@ class BulkGenerator:
                     seq = numbers.get(days, 0) + 1
                     numbers[days] = seq
                     orders_out.append(
-                        (oid, cid, f"{prefix}{seq:04d}", on, order_status, _money(amount), "", owner_id, at)
+                        (
+                            oid,
+                            cid,
+                            f"{prefix}{seq:04d}",
+                            on,
+                            order_status,
+                            _money(amount),
+                            "0",  # the generated products have no unit cost: all of it is uncosted
+                            _money(amount),
+                            "",
+                            owner_id,
+                            at,
+                        )
                     )
                     if order_status != "cancelled":
                         revenue += amount

@@ -49,6 +49,11 @@ class Order(models.Model):
         _("状态"), max_length=10, choices=OrderStatus.choices, default=OrderStatus.CONFIRMED
     )
     amount = models.DecimalField(_("金额"), max_digits=14, decimal_places=2, default=0)
+    # Kept by the services with the lines (and when a product's cost changes), so margins are read
+    # without joining the lines: Σ quantity × unit cost over the lines whose product has a cost, and
+    # Σ amount over the lines whose product has none (the value engine assumes their margin).
+    cost = models.DecimalField(_("成本"), max_digits=18, decimal_places=4, default=0)
+    uncosted = models.DecimalField(_("无成本金额"), max_digits=14, decimal_places=2, default=0)
     notes = models.TextField(_("备注"), blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Max, Sum
 from django.utils import timezone
 
@@ -137,9 +137,34 @@ def product_update(*, actor: User, source: Source, product: Product, **data: Any
         setattr(product, k, v)
     product.save()
     changes = diff(before, snapshot(product, PRODUCT_FIELDS))
+    if "cost" in changes:
+        refresh_order_costs(product_id=product.pk)
     if changes:
         audit_record(actor=actor, source=source, action="product.update", obj=product, changes=changes)
     return product
+
+
+ORDER_COSTS_SQL = """
+UPDATE sales_order SET
+    cost = COALESCE((SELECT SUM(l.quantity * p.cost) FROM sales_orderline l
+        JOIN sales_product p ON p.id = l.product_id
+        WHERE l.order_id = sales_order.id AND p.cost IS NOT NULL), 0),
+    uncosted = COALESCE((SELECT SUM(l.amount) FROM sales_orderline l
+        JOIN sales_product p ON p.id = l.product_id
+        WHERE l.order_id = sales_order.id AND p.cost IS NULL), 0)
+"""
+
+
+def refresh_order_costs(*, product_id: int | None = None) -> int:
+    """Recompute the orders' ``cost`` and ``uncosted`` from their lines and today's unit costs: those
+    with a line of ``product_id`` (its cost changed), or every order (the migration that adds them)."""
+    sql, params = ORDER_COSTS_SQL, []
+    if product_id is not None:
+        sql += " WHERE id IN (SELECT order_id FROM sales_orderline WHERE product_id = %s)"
+        params = [product_id]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return int(cursor.rowcount or 0)
 
 
 def refresh_customer_order_figures(customer_id: int) -> None:
@@ -205,6 +230,8 @@ def order_create(
         )
     amount = sum((b.amount for b in built), Decimal(0))
     require(amount < Decimal("1e12"), "订单金额过大", "order amount too large", field="lines")
+    cost = sum((b.quantity * b.product.cost for b in built if b.product.cost is not None), Decimal(0))
+    uncosted = sum((b.amount for b in built if b.product.cost is None), Decimal(0))
     number = number or _next_number(ordered_on)
     for attempt in range(5):
         try:
@@ -215,6 +242,8 @@ def order_create(
                     ordered_on=ordered_on,
                     status=status,
                     amount=amount,
+                    cost=cost,
+                    uncosted=uncosted,
                     notes=notes,
                     created_by=actor,
                 )

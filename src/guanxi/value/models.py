@@ -179,9 +179,13 @@ class ClassificationRun(models.Model):
 class CustomerSnapshot(models.Model):
     """A customer's evaluation in one run (客户价值快照)."""
 
-    run = models.ForeignKey(ClassificationRun, on_delete=models.CASCADE, related_name="snapshots")
+    # No single-column indexes on the two keys: the unique (run, customer) and the (customer, run)
+    # indexes serve both lookups, and every index costs on the 100k-row INSERT of each run.
+    run = models.ForeignKey(
+        ClassificationRun, on_delete=models.CASCADE, related_name="snapshots", db_index=False
+    )
     customer = models.ForeignKey(
-        "customers.Customer", on_delete=models.CASCADE, related_name="value_snapshots"
+        "customers.Customer", on_delete=models.CASCADE, related_name="value_snapshots", db_index=False
     )
     owner_id = models.IntegerField()  # the owner at evaluation time (notifications, summaries)
     # Indicator values over the window (money in cents).

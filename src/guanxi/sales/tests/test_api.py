@@ -8,10 +8,11 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from guanxi.audit.models import AuditEvent
+from guanxi.audit.models import AuditEvent, Source
 from guanxi.conftest import assert_api_error
 from guanxi.customers.models import Customer, CustomerShare
 from guanxi.sales.models import Order, OrderLine, Product
+from guanxi.sales.services import product_update
 from guanxi.testing.factories import ProductFactory
 
 pytestmark = pytest.mark.django_db
@@ -331,3 +332,37 @@ def test_automatic_order_numbers_skip_numbers_taken_by_hand(world):
         ordered_on=today,
     )
     assert auto.number == f"SO{today:%Y%m%d}-0002"
+
+
+def test_orders_keep_their_cost_and_follow_a_products_cost_change(world, api_for, products):
+    """An order carries Σ quantity × unit cost of its costed lines and the amount of the others (the
+    value engine's margin reads them); setting a product's cost re-derives both on its orders."""
+    products[0].cost = Decimal("700.00")
+    products[0].save()
+    api = api_for(world.owner)
+    resp = api.post(
+        "/orders",
+        {
+            "customer_id": world.customer.pk,
+            "lines": [
+                {"product_id": products[0].pk, "quantity": "2"},
+                {"product_id": products[1].pk, "quantity": "1.5", "unit_price": "300.00"},
+            ],
+        },
+    )
+    assert resp.status_code == 201, resp.content
+    order = Order.objects.get(pk=resp.json()["id"])
+    assert (order.cost, order.uncosted) == (Decimal("1400.0000"), Decimal("450.00"))
+    other = Order.objects.create(customer=world.customer, number="X-1", ordered_on=order.ordered_on)
+    manager = api_for(world.manager)
+    resp = manager.patch(f"/products/{products[1].pk}", {"cost": "100.00"})
+    assert resp.status_code == 200, resp.content
+    order.refresh_from_db()
+    assert (order.cost, order.uncosted) == (Decimal("1550.0000"), Decimal("0.00"))  # + 1.5 × 100
+    other.refresh_from_db()
+    assert (other.cost, other.uncosted) == (Decimal("0.0000"), Decimal("0.00"))  # no line of it: untouched
+    product_update(
+        actor=world.manager, source=Source.UI, product=products[0], cost=None
+    )  # cost unknown again
+    order.refresh_from_db()
+    assert (order.cost, order.uncosted) == (Decimal("150.0000"), Decimal("2400.00"))

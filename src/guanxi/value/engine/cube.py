@@ -203,8 +203,9 @@ def build(run: ClassificationRun, params: dict[str, Any], timings: dict[str, flo
     run.cube_generation = generation()
 
 
-def refresh_latest() -> bool:
-    """Rebuild the latest run's cube when a customer's owner, team or status changed since (tick)."""
+def refresh_latest(timings: dict[str, float] | None = None) -> bool:
+    """Build the latest run's cube when it has none or a customer's owner, team or status changed since
+    (after each run, and from the tick)."""
     from django.db import transaction
 
     from guanxi.value.config import config_get
@@ -223,6 +224,6 @@ def refresh_latest() -> bool:
         window = int(run.config.get("window_months", config.window_months) or config.window_months)
         params = _params(run.as_of, window, config.default_margin_pct, config.visit_touches)
         params.update(run_id=run.pk)
-        build(run, params)
+        build(run, params, timings)
         run.save(update_fields=["cube_generation"])
     return True

@@ -51,10 +51,9 @@ class Dialect:
 
 def stage_sql(d: Dialect) -> str:
     """Step 1: the raw indicators of every non-archived customer into the scratch table."""
-    line_margin = (
-        "CASE WHEN p.cost IS NULL THEN l.amount * %(margin_pct)s / 100.0 "
-        + "ELSE l.amount - l.quantity * p.cost END"
-    )
+    # An order's margin: its lines with a unit cost at amount − quantity × cost, the others at the
+    # configured default margin (``cost`` and ``uncosted`` are kept on the order by the sales services).
+    margin = "amount - cost - uncosted + uncosted * %(margin_pct)s / 100.0"
     amount = d.cents("amount")
     return f"""
 INSERT INTO value_indicatorstage (customer_id, owner_id, override, created_on, revenue, revenue_recent,
@@ -62,7 +61,7 @@ INSERT INTO value_indicatorstage (customer_id, owner_id, override, created_on, r
     referral)
 SELECT c.id, c.owner_id, c.value_class_override, {d.date_of("c.created_at")},
     COALESCE(o.revenue, 0), COALESCE(o.revenue_recent, 0), COALESCE(o.revenue_prior, 0),
-    COALESCE(m.profit, 0), COALESCE(m.profit_all, 0), COALESCE(o.orders, 0), COALESCE(o.orders_all, 0),
+    COALESCE(o.profit, 0), COALESCE(o.profit_all, 0), COALESCE(o.orders, 0), COALESCE(o.orders_all, 0),
     o.first_on, o.last_on,
     CASE c.credit_rating WHEN 'AAA' THEN 5 WHEN 'AA' THEN 4 WHEN 'A' THEN 3 WHEN 'B' THEN 2
         WHEN 'C' THEN 1 ELSE 3 END,
@@ -75,21 +74,13 @@ LEFT JOIN (
         SUM(CASE WHEN ordered_on >= %(start)s AND ordered_on < %(half)s THEN {amount} ELSE 0 END)
             AS revenue_prior,
         SUM(CASE WHEN ordered_on >= %(start)s THEN 1 ELSE 0 END) AS orders,
+        SUM(CASE WHEN ordered_on >= %(start)s THEN {d.cents(margin)} ELSE 0 END) AS profit,
+        SUM({d.cents(margin)}) AS profit_all,
         COUNT(*) AS orders_all, MIN(ordered_on) AS first_on, MAX(ordered_on) AS last_on
     FROM sales_order
     WHERE status <> 'cancelled' AND ordered_on <= %(as_of)s
     GROUP BY customer_id
 ) o ON o.customer_id = c.id
-LEFT JOIN (
-    SELECT o.customer_id,
-        SUM(CASE WHEN o.ordered_on >= %(start)s THEN {d.cents(line_margin)} ELSE 0 END) AS profit,
-        SUM({d.cents(line_margin)}) AS profit_all
-    FROM sales_orderline l
-    JOIN sales_order o ON o.id = l.order_id
-    JOIN sales_product p ON p.id = l.product_id
-    WHERE o.status <> 'cancelled' AND o.ordered_on <= %(as_of)s
-    GROUP BY o.customer_id
-) m ON m.customer_id = c.id
 LEFT JOIN (
     SELECT customer_id, SUM(CASE WHEN channel = 'visit' THEN %(visit_touches)s ELSE 1 END) AS touches
     FROM engagement_interaction
@@ -136,6 +127,16 @@ def snapshot_sql(d: Dialect, config: ValueConfig, rules: list[TierRule], params:
         for name, (expr, direction) in columns.items()
     )
     prs = ",\n        ".join(f"{_pr(name)} AS pr_{name}" for name in INDICATORS)
+    pr_names = ", ".join(f"r.pr_{name}" for name in INDICATORS)
+    # Windows sort every row they carry: the ranks are computed over narrow rows (the id and the
+    # indicators) and joined back to the stage by its primary key — at 100k customers this halves
+    # the step on SQLite, whose window passes copy whole rows.
+    derived = (
+        "(st.revenue_recent - st.revenue_prior) * 1000 / (st.revenue_prior + 100000) AS growth, "
+        "st.touches * 100000000 / (st.revenue + 100000) AS cost_index, "
+        "CASE WHEN st.last_order_on IS NULL THEN NULL "
+        f"ELSE {d.days_between('%(as_of)s', 'st.last_order_on')} END AS recency_days"
+    )
     score = " + ".join(f"{weights[name]} * {_pr(name)}" for name in INDICATORS if weights[name])
     params.update(
         w_total=total,
@@ -231,26 +232,28 @@ FROM (
   FROM (
     SELECT l4.*, COALESCE(NULLIF(override, ''), computed_class) AS value_class FROM (
         SELECT l3.*, {klass} AS computed_class FROM (
-            SELECT l2.*, RANK() OVER (ORDER BY score DESC) AS pos,
+            SELECT l2.*,
                 {lifecycle} AS lifecycle,
                 1 + pr_recency * 5 / 10001 AS rfm_r, 1 + pr_frequency * 5 / 10001 AS rfm_f,
                 1 + pr_revenue * 5 / 10001 AS rfm_m,
                 touches * %(touch_cost)s AS service_cost
             FROM (
-                SELECT l1.*, {prs},
-                    ({score or "0"}) / %(w_total)s AS score
+                SELECT st.*, {derived}, r.n, {pr_names}, r.score, r.pos
                 FROM (
-                    SELECT l0.*, COUNT(*) OVER () AS n,
-                        {ranks}
-                    FROM (
-                        SELECT st.*,
-                            (revenue_recent - revenue_prior) * 1000 / (revenue_prior + 100000) AS growth,
-                            touches * 100000000 / (revenue + 100000) AS cost_index,
-                            CASE WHEN last_order_on IS NULL THEN NULL
-                                ELSE {d.days_between("%(as_of)s", "last_order_on")} END AS recency_days
-                        FROM value_indicatorstage st
-                    ) l0
-                ) l1
+                    SELECT r2.*, RANK() OVER (ORDER BY score DESC) AS pos FROM (
+                        SELECT r1.customer_id, r1.n, {prs},
+                            ({score or "0"}) / %(w_total)s AS score
+                        FROM (
+                            SELECT r0.customer_id, COUNT(*) OVER () AS n,
+                                {ranks}
+                            FROM (
+                                SELECT customer_id, revenue, profit, orders, credit, referral, {derived}
+                                FROM value_indicatorstage st
+                            ) r0
+                        ) r1
+                    ) r2
+                ) r
+                JOIN value_indicatorstage st ON st.customer_id = r.customer_id
             ) l2
         ) l3
     ) l4

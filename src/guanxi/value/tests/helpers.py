@@ -35,7 +35,14 @@ def order(
     price = Decimal(unit_price) if unit_price is not None else product_.price
     amount = price * quantity
     o = Order.objects.create(
-        customer=customer, number=f"T{next(_numbers):06d}", ordered_on=day, amount=amount, status=status
+        customer=customer,
+        number=f"T{next(_numbers):06d}",
+        ordered_on=day,
+        amount=amount,
+        status=status,
+        # As sales.services.order_create keeps them: the cost of costed lines, the amount of the rest.
+        cost=quantity * product_.cost if product_.cost is not None else 0,
+        uncosted=amount if product_.cost is None else 0,
     )
     OrderLine.objects.create(order=o, product=product_, quantity=quantity, unit_price=price, amount=amount)
     return o
