@@ -21,11 +21,13 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from itertools import pairwise
 from typing import Any
 
 from django.db import transaction
 from django.db.models import (
     Avg,
+    Case,
     Count,
     DateField,
     DurationField,
@@ -37,8 +39,10 @@ from django.db.models import (
     QuerySet,
     Subquery,
     Sum,
+    Value,
+    When,
 )
-from django.db.models.functions import Coalesce, Trunc
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from guanxi.accounts.models import Team, User
@@ -81,6 +85,14 @@ def add_periods(start: dt.date, kind: str, n: int) -> dt.date:
     months = n * (3 if kind == PeriodKind.QUARTER else 1)
     m = start.month - 1 + months
     return dt.date(start.year + m // 12, m % 12 + 1, 1)
+
+
+def period_of(field: str, starts: list[dt.date]) -> Case:
+    """The start of the period (one of ``starts``, ascending) a date column falls in, for rows already
+    limited to those periods — in plain SQL: ``Trunc`` is a Python function called once per row on
+    SQLite, and at 100k deals that call was most of the forecast's time."""
+    whens = [When(**{f"{field}__lt": nxt}, then=Value(start)) for start, nxt in pairwise(starts)]
+    return Case(*whens, default=Value(starts[-1]), output_field=DateField())
 
 
 def period_label(start: dt.date, kind: str) -> str:
@@ -209,7 +221,7 @@ def forecast(
     cells: dict[tuple[int | None, dt.date], Figures] = defaultdict(Figures)
     open_rows = (
         base.filter(status=StageKind.OPEN, expected_close_on__gte=first, expected_close_on__lt=end)
-        .annotate(period=Trunc("expected_close_on", kind, output_field=DateField()))
+        .annotate(period=period_of("expected_close_on", starts))
         .values("period", key, "forecast_category")
         .annotate(total=Coalesce(Sum("amount"), ZERO), weighted=Coalesce(Sum(WEIGHTED), ZERO), n=Count("id"))
         .order_by()
@@ -218,7 +230,7 @@ def forecast(
         _categorised(cells[(r[key], r["period"])], r["forecast_category"], r["total"], r["weighted"], r["n"])
     won_rows = (
         base.filter(status=StageKind.WON, closed_on__gte=first, closed_on__lt=end)
-        .annotate(period=Trunc("closed_on", kind, output_field=DateField()))
+        .annotate(period=period_of("closed_on", starts))
         .values("period", key)
         .annotate(amount=Coalesce(Sum("amount"), ZERO), n=Count("id"))
         .order_by()
@@ -310,7 +322,7 @@ def forecast_snapshot_take(*, today: dt.date | None = None) -> int:
             Opportunity.objects.filter(
                 status=StageKind.OPEN, expected_close_on__gte=first, expected_close_on__lt=end
             )
-            .annotate(period=Trunc("expected_close_on", kind, output_field=DateField()))
+            .annotate(period=period_of("expected_close_on", [first, add_periods(first, kind, 1)]))
             .values("period", "owner_id", "owner__team_id", "forecast_category")
             .annotate(
                 total=Coalesce(Sum("amount"), ZERO), weighted=Coalesce(Sum(WEIGHTED), ZERO), n=Count("id")
@@ -327,7 +339,7 @@ def forecast_snapshot_take(*, today: dt.date | None = None) -> int:
             teams[r["owner_id"]] = r["owner__team_id"]
         for r in (
             Opportunity.objects.filter(status=StageKind.WON, closed_on__gte=first, closed_on__lt=end)
-            .annotate(period=Trunc("closed_on", kind, output_field=DateField()))
+            .annotate(period=period_of("closed_on", [first, add_periods(first, kind, 1)]))
             .values("period", "owner_id", "owner__team_id")
             .annotate(amount=Coalesce(Sum("amount"), ZERO))
             .order_by()

@@ -10,15 +10,15 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, DecimalField, ExpressionWrapper, F, Q, QuerySet, Sum
-from django.db.models.functions import Coalesce
+from django.db.models import Count, DecimalField, ExpressionWrapper, F, Q, QuerySet, Sum, Window
+from django.db.models.functions import Coalesce, RowNumber
 from django.utils import timezone
 
 from guanxi.accounts.models import User
 from guanxi.audit.models import AuditEvent
 from guanxi.core.errors import NotFound, ValidationFailed
 from guanxi.core.pagination import Page, SortSpec, paginate
-from guanxi.customers.selectors import visibility_branches
+from guanxi.customers.selectors import Branch, visibility_branches
 from guanxi.pipeline.models import (
     Opportunity,
     OpportunityPerson,
@@ -34,26 +34,44 @@ CARDS_PER_COLUMN = 25
 ZERO = Decimal("0.00")
 
 
-def opportunity_visibility_q(user: User) -> Q | None:
-    """Deals whose customer the user sees, as one condition per visibility branch (own customers,
-    each managed team's, the shared ones), each an indexed subquery: the OR inside
-    ``customer_visibility_q`` would make the database scan every customer to build the set.
-    ``None``: everything (an administrator)."""
+def opportunity_visibility_q(
+    user: User, *, walk: bool = False, branches: list[Branch] | None = None
+) -> Q | None:
+    """Deals whose customer the user sees (own customers, each managed team's, the shared ones).
+    ``None``: everything (an administrator).
+
+    By default one indexed subquery per branch: the database builds each branch's customer set
+    once and looks up their deals, or probes the set per deal (an OR inside one subquery would
+    make it scan every customer). That suits a query that reads every visible deal (totals, the
+    forecast). ``walk=True`` is for a query that walks an index and stops after a few rows (a
+    board column's first cards): building a manager's team sets there cost ~8 ms per team per
+    query at 100k customers, so each deal walked is tested on its customer row instead (one
+    primary-key lookup), the shared customers staying a short id list."""
+    branches = visibility_branches(user) if branches is None else branches
+    if any(branch.everything for branch in branches):
+        return None
+    teams = [int(b.scope[1:]) for b in branches if b.scope and b.scope.startswith("t")] if walk else []
     q: Q | None = None
-    for branch in visibility_branches(user):
-        if branch.everything:
-            return None
+    if teams:
+        q = Q(customer__owner_id=user.pk) | Q(customer__team_id__in=teams)
+    for branch in branches:
+        if teams and branch.scope is not None:
+            continue  # covered by the column tests above
         part = Q(customer_id__in=branch.customers.values("id"))
         q = part if q is None else q | part
     return q
 
 
-def opportunity_queryset_for_user(user: User) -> QuerySet[Opportunity]:
+def opportunity_queryset_for_user(
+    user: User, *, walk: bool = False, branches: list[Branch] | None = None
+) -> QuerySet[Opportunity]:
+    """The deals ``user`` may see; ``walk`` and ``branches`` (already read): see
+    ``opportunity_visibility_q``."""
     if not user.is_authenticated or not user.is_active:
         return Opportunity.objects.none()
     if user.is_admin:
         return Opportunity.objects.all()
-    q = opportunity_visibility_q(user)
+    q = opportunity_visibility_q(user, walk=walk, branches=branches)
     return Opportunity.objects.filter(q) if q is not None else Opportunity.objects.all()
 
 
@@ -246,15 +264,20 @@ def board(*, user: User, filters: DealFilters, today: dt.date | None = None) -> 
     today = today or timezone.localdate()
     pipeline = pipeline_get(filters.pipeline_id)
     stages = list(pipeline.stages.filter(is_active=True).order_by("position", "id"))
+    narrowing = DealFilters(
+        owner_id=filters.owner_id,
+        team_id=filters.team_id,
+        source=filters.source,
+        q=filters.q,
+        customer_id=filters.customer_id,
+    )
+    branches = visibility_branches(user)
     base = _filtered(
-        opportunity_queryset_for_user(user).filter(pipeline=pipeline),
-        DealFilters(
-            owner_id=filters.owner_id,
-            team_id=filters.team_id,
-            source=filters.source,
-            q=filters.q,
-            customer_id=filters.customer_id,
-        ),
+        opportunity_queryset_for_user(user, branches=branches).filter(pipeline=pipeline), narrowing
+    )
+    walked = _filtered(
+        opportunity_queryset_for_user(user, walk=True, branches=branches).filter(pipeline=pipeline),
+        narrowing,
     )
     open_q = Q(status=StageKind.OPEN)
     if filters.close_from:
@@ -266,23 +289,44 @@ def board(*, user: User, filters: DealFilters, today: dt.date | None = None) -> 
     if filters.close_to:
         closed_q &= Q(closed_on__lte=filters.close_to)
     shown = base.filter(open_q | closed_q)
+    shown_walked = walked.filter(open_q | closed_q)
     totals = {
         row["stage_id"]: row
         for row in shown.values("stage_id")
         .annotate(n=Count("id"), total=Coalesce(Sum("amount"), ZERO), weighted=Coalesce(Sum(WEIGHTED), ZERO))
         .order_by()
     }
-    # The first cards of each column: one short query per stage walking the (stage, close date)
-    # index until it has found enough visible deals (one window over every visible deal was the
-    # slowest part of the page at 100k deals).
+    # The first cards of each column. A salesperson sees few deals (their customers' and the
+    # shared ones): one query numbers them per stage (a window over ~1k rows) and keeps the first
+    # of each. A manager or an administrator sees most of them, and a window over every visible
+    # deal was the slowest part of the page at 100k: one short query per stage walks the (stage,
+    # close date) index until it has found enough visible deals.
     cards: dict[int, list[Opportunity]] = {}
-    for stage in stages:
-        cards[stage.pk] = list(
-            shown.filter(stage_id=stage.pk)
-            .select_related("customer", "owner")
+    few = not user.is_admin and not any(b.scope and b.scope.startswith("t") for b in branches)
+    if few:
+        numbered = (
+            shown.select_related("customer", "owner")
             .only(*CARD_FIELDS)
-            .order_by("expected_close_on", "id")[:CARDS_PER_COLUMN]
+            .annotate(
+                card_no=Window(
+                    RowNumber(),
+                    partition_by=[F("stage_id")],
+                    order_by=[F("expected_close_on").asc(), F("id").asc()],
+                )
+            )
+            .filter(card_no__lte=CARDS_PER_COLUMN)
+            .order_by("stage_id", "card_no")
         )
+        for opp in numbered:
+            cards.setdefault(opp.stage_id, []).append(opp)
+    else:
+        for stage in stages:
+            cards[stage.pk] = list(
+                shown_walked.filter(stage_id=stage.pk)
+                .select_related("customer", "owner")
+                .only(*CARD_FIELDS)
+                .order_by("expected_close_on", "id")[:CARDS_PER_COLUMN]
+            )
     columns = []
     for s in stages:
         t = totals.get(s.pk, {})

@@ -268,3 +268,27 @@ def test_english_board(client_for, world, deals):
     c.cookies["django_language"] = "en"
     r = c.get("/pipeline/")
     assert "Qualification" in r.content.decode()
+
+
+def test_board_cards_first_by_close_date_the_same_for_salesperson_and_manager(world, stages):
+    """A salesperson's cards come from one numbered query, a manager's from a walk of the stage
+    index per column: both show the first cards by close date, and the column's full count."""
+    from guanxi.pipeline.selectors import CARDS_PER_COLUMN, DealFilters, board
+
+    today = timezone.localdate()
+    for i in range(CARDS_PER_COLUMN + 5):
+        make_opportunity(
+            world.customer,
+            name=f"卡{i:02d}",
+            stage=stages["Proposal"],
+            expected_close_on=today + dt.timedelta(days=60 - i),
+        )
+    make_opportunity(world.customer, name="另一列", stage=stages["Negotiation"])
+    for user in (world.owner, world.manager, world.admin):
+        columns = {c.stage.pk: c for c in board(user=user, filters=DealFilters()).columns}
+        proposal = columns[stages["Proposal"].pk]
+        assert proposal.count == CARDS_PER_COLUMN + 5 and proposal.more == 5
+        names = [o.name for o in proposal.cards]
+        assert names == [f"卡{i:02d}" for i in range(CARDS_PER_COLUMN + 4, 4, -1)], user
+        assert [o.name for o in columns[stages["Negotiation"].pk].cards] == ["另一列"]
+    assert all(not c.cards for c in board(user=world.outsider, filters=DealFilters()).columns)
