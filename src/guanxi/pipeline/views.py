@@ -5,7 +5,6 @@ the customer page, and the administrator's pipeline settings."""
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
@@ -658,7 +657,3 @@ def stage_form(request: HtmxHttpRequest, pipeline_id: int, stage_id: int | None 
         {"form": form, "back": reverse("pipeline:manage")},
         status=form_status(request),
     )
-
-
-def money(value: Decimal) -> str:
-    return f"{value:,.0f}"

@@ -292,3 +292,10 @@ def test_board_cards_first_by_close_date_the_same_for_salesperson_and_manager(wo
         assert names == [f"卡{i:02d}" for i in range(CARDS_PER_COLUMN + 4, 4, -1)], user
         assert [o.name for o in columns[stages["Negotiation"].pk].cards] == ["另一列"]
     assert all(not c.cards for c in board(user=world.outsider, filters=DealFilters()).columns)
+
+
+def test_money_filter_groups_whole_yuan():
+    from guanxi.pipeline.templatetags.pipeline_tags import money
+
+    assert money(Decimal("1234567.50")) == "1,234,568"  # banker's rounding of .5 to even: 68
+    assert money(Decimal("0")) == "0" and money(None) == "" and money(999) == "999"
