@@ -26,6 +26,7 @@ from guanxi.followup.models import CustomFestival, Greeting, GreetingStatus, Rem
 from guanxi.followup.tasks import generate_reminders, send_due_greetings
 from guanxi.sales.services import LineInput, order_create
 from guanxi.testing.factories import ProductFactory, make_contact
+from guanxi.testing.smtp import smtp_inbox
 
 pytestmark = pytest.mark.django_db
 IMMEDIATE = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
@@ -213,35 +214,8 @@ def test_two_generators_at_once_create_each_reminder_once(world):
 
 @pytest.fixture
 def smtp_server():
-    from aiosmtpd.controller import Controller
-
-    class Handler:
-        def __init__(self) -> None:
-            self.messages: list = []
-
-        async def handle_DATA(self, server, session, envelope):
-            self.messages.append(envelope)
-            return "250 OK"
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    handler = Handler()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        with override_settings(
-            EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
-            EMAIL_HOST="127.0.0.1",
-            EMAIL_PORT=port,
-            EMAIL_USE_TLS=False,
-            EMAIL_HOST_USER="",
-            EMAIL_HOST_PASSWORD="",
-            DEFAULT_FROM_EMAIL="guanxi@example.com",
-        ):
-            yield handler
-    finally:
-        controller.stop()
+    with smtp_inbox() as inbox:
+        yield inbox
 
 
 def _birthday_reminder(world, language="zh-hans"):
