@@ -184,8 +184,37 @@ def customer_merge(
     Customer.objects.filter(pk=merged_id).delete()
     _refresh_customer(survivor)
     after = snapshot(survivor, audit_fields)
+    return _recorded(
+        actor=actor,
+        source=source,
+        survivor=survivor,
+        customer_id=survivor.pk,
+        merged=(merged_id, merged_name, merged_snapshot),
+        before=before,
+        after=after,
+        moved=moved,
+        dropped=dropped,
+    )
+
+
+def _recorded(
+    *,
+    actor: User,
+    source: Source,
+    survivor: Customer | Contact,
+    customer_id: int,
+    merged: tuple[int, str, dict[str, Any]],
+    before: dict[str, Any],
+    after: dict[str, Any],
+    moved: Any,
+    dropped: Any,
+    also_customer_id: int | None = None,
+) -> MergeRecord:
+    """The merge's undo record and its audit event on the survivor (what changed, what was merged)."""
+    merged_id, merged_name, merged_snapshot = merged
+    kind = "customer" if isinstance(survivor, Customer) else "contact"
     record = MergeRecord.objects.create(
-        object_type="customer",
+        object_type=kind,
         survivor_id=survivor.pk,
         merged_id=merged_id,
         merged_repr=merged_name[:200],
@@ -201,9 +230,9 @@ def customer_merge(
     audit_record(
         actor=actor,
         source=source,
-        action="customer.merge",
+        action=f"{kind}.merge",
         obj=survivor,
-        customer_id=survivor.pk,
+        customer_id=customer_id,
         changes=changes,
     )
     return record
@@ -240,37 +269,19 @@ def contact_merge(
     Contact.objects.filter(pk=merged_id).delete()
     _refresh_contact(survivor)
     after = snapshot(survivor, CONTACT_FIELDS)
-    record = MergeRecord.objects.create(
-        object_type="contact",
-        survivor_id=survivor.pk,
-        merged_id=merged_id,
-        merged_repr=merged_name[:200],
-        snapshot=merged_snapshot,
-        survivor_before=before,
-        moved=moved,
-        dropped=dropped,
-        created_by=actor,
-    )
-    changes: dict[str, list[Any]] = {k: [before[k], after[k]] for k in before if before[k] != after[k]}
-    changes["_merge"] = [None, record.pk]
-    changes["merged"] = [merged_name, None]
-    audit_record(
+    record = _recorded(
         actor=actor,
         source=source,
-        action="contact.merge",
-        obj=survivor,
+        survivor=survivor,
         customer_id=survivor.customer_id,
-        changes=changes,
+        merged=(merged_id, merged_name, merged_snapshot),
+        before=before,
+        after=after,
+        moved=moved,
+        dropped=dropped,
+        # A person merged across two customers: the event is on both timelines.
+        also_customer_id=merged_customer if merged_customer != survivor.customer_id else None,
     )
-    if merged_customer != survivor.customer_id:
-        audit_record(
-            actor=actor,
-            source=source,
-            action="contact.merge",
-            obj=survivor,
-            customer_id=merged_customer,
-            changes=changes,
-        )
     return record
 
 
