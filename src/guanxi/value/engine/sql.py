@@ -133,7 +133,7 @@ def snapshot_sql(d: Dialect, config: ValueConfig, rules: list[TierRule], params:
     # the step on SQLite, whose window passes copy whole rows.
     derived = (
         "(st.revenue_recent - st.revenue_prior) * 1000 / (st.revenue_prior + 100000) AS growth, "
-        "st.touches * 100000000 / (st.revenue + 100000) AS cost_index, "
+        "CAST(st.touches AS BIGINT) * 100000000 / (st.revenue + 100000) AS cost_index, "
         "CASE WHEN st.last_order_on IS NULL THEN NULL "
         f"ELSE {d.days_between('%(as_of)s', 'st.last_order_on')} END AS recency_days"
     )
@@ -236,7 +236,7 @@ FROM (
                 {lifecycle} AS lifecycle,
                 1 + pr_recency * 5 / 10001 AS rfm_r, 1 + pr_frequency * 5 / 10001 AS rfm_f,
                 1 + pr_revenue * 5 / 10001 AS rfm_m,
-                touches * %(touch_cost)s AS service_cost
+                CAST(touches AS BIGINT) * %(touch_cost)s AS service_cost
             FROM (
                 SELECT st.*, {derived}, r.n, {pr_names}, r.score, r.pos
                 FROM (

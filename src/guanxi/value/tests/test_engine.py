@@ -338,3 +338,26 @@ def test_pruning_candidate_when_service_costs_exceed_margin(world):
     classify(as_of=AS_OF)
     s = _snap(world.customer)
     assert s.profit == 1000 and s.touches == 12 and s.service_cost == 12 * 5000 and s.prune is True
+
+
+def test_many_touches_do_not_overflow_32_bit_arithmetic(world):
+    """touches × 10⁸ exceeds a 32-bit integer from 22 touches on: PostgreSQL multiplies integer
+    columns in 32 bits, so the cost index is computed in BIGINT (found at 1M customers)."""
+    x = world.customer
+    order(x, dt.date(2026, 3, 1), product_=product("P-T", price="100"), quantity=1)
+    Interaction.objects.all().delete()
+    at = dt.datetime(2026, 5, 1, 10, 0, tzinfo=SHANGHAI)
+    Interaction.objects.bulk_create(
+        [
+            Interaction(
+                customer=x, channel="visit", occurred_at=at, summary=f"拜访{i}", created_by=world.owner
+            )
+            for i in range(40)
+        ]
+    )
+    run = classify(as_of=AS_OF)
+    assert run is not None
+    s = _snap(x, run)
+    assert s.touches == 40 * 4
+    assert s.cost_index == 160 * 100_000_000 // (10_000 + 100_000)
+    assert s.service_cost == 160 * 5000
