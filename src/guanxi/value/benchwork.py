@@ -1,14 +1,14 @@
 """Timed value workloads for ``make bench``: the full re-evaluation against its hand-written SQL floor.
 
-The floor (issue 7) is three hand-written statements on the same data, timed in the same run:
-composite ABCD over the same eight indicators as the engine (their aggregates from orders with
-their margins, interactions and referrals → a percentile rank each → weighted score → class by
-share), RFM quintiles (NTILE over recency, frequency, money) and persisting the classes (one UPDATE
-of every customer from a temporary table, rolled back). The full re-evaluation does more —
-lifecycle against each customer's rhythm, tiers, LTV, the snapshot with movement, summaries and
-lifecycle tasks — and its target is ≤ 2× the summed floor. The issue's sketch of the composite
-(four order indicators only) is timed too and its ratio given in the note, so the two can be told
-apart.
+The floor (issue 7) is three hand-written statements on the same data, timed in the same run, as
+the issue defines them: composite ABCD over the orders (order aggregates → percentile ranks →
+weighted score → class by share), RFM quintiles (NTILE over recency, frequency, money) and
+persisting the classes (one UPDATE of every customer from a temporary table, rolled back). The full
+re-evaluation does more — eight indicators incl. margins, interactions and referrals, lifecycle
+against each customer's rhythm, tiers, LTV, the snapshot with movement, summaries and lifecycle
+tasks — and its target is ≤ 2× that floor. A hand-written composite over the engine's eight
+indicators is timed as well and reported in the note: it shows what the extra indicators cost by
+themselves, but it is not the floor the target is measured against.
 """
 
 from __future__ import annotations
@@ -26,10 +26,10 @@ from guanxi.bench.workloads import Workload, stopwatch
 from guanxi.value.engine.run import classify, months_back, period_of
 from guanxi.value.models import ClassificationRun
 
-# The hand-written composite over the same eight indicators as the engine (revenue, margin, order
-# frequency, recency, growth, credit, cost to serve, referral value): one statement — aggregates,
-# a PERCENT_RANK per indicator, the weighted score, the class by share — with nothing persisted.
-COMPOSITE_FLOOR = """
+# A hand-written composite over the engine's eight indicators (revenue, margin, order frequency,
+# recency, growth, credit, cost to serve, referral value): aggregates, a PERCENT_RANK each, the
+# weighted score, the class by share — for the note; the floor is the issue's composite below.
+EIGHT_INDICATORS = """
 SELECT cls, COUNT(*) FROM (
   SELECT id, CASE WHEN (RANK() OVER (ORDER BY score DESC) - 1) * 100 < 20 * COUNT(*) OVER () THEN 'A'
                   WHEN (RANK() OVER (ORDER BY score DESC) - 1) * 100 < 50 * COUNT(*) OVER () THEN 'B'
@@ -71,8 +71,8 @@ SELECT cls, COUNT(*) FROM (
 ) k GROUP BY cls
 """
 
-# The composite as the issue sketches it (four order indicators), reported beside the floor.
-SKETCH_FLOOR = """
+# The floor's composite as the issue defines it: over 100k customers and their orders.
+COMPOSITE_FLOOR = """
 SELECT cls, COUNT(*) FROM (
   SELECT id, CASE WHEN (RANK() OVER (ORDER BY score DESC) - 1) * 100 < 20 * COUNT(*) OVER () THEN 'A'
                   WHEN (RANK() OVER (ORDER BY score DESC) - 1) * 100 < 50 * COUNT(*) OVER () THEN 'B'
@@ -149,7 +149,7 @@ def workloads(*, scale: Any, data_dir: Path, log: Callable[[str], None]) -> list
     }
     log("value: hand-written floor (composite ABCD, RFM quintiles, persisting classes)")
     composite = _timed(COMPOSITE_FLOOR, params)
-    sketch = _timed(SKETCH_FLOOR, params)
+    eight = _timed(EIGHT_INDICATORS, params)
     rfm = _timed(RFM_FLOOR, params)
     _persist_floor()
     persist = float(_persist_floor.seconds)  # type: ignore[attr-defined]
@@ -179,10 +179,9 @@ def workloads(*, scale: Any, data_dir: Path, log: Callable[[str], None]) -> list
             passed=seconds <= 2 * floor,
             rows=run.population,
             note=(
-                f"floor: composite ABCD over the same 8 indicators {composite:.2f} s, RFM {rfm:.2f} s, "
-                f"persist {persist:.2f} s; with the issue's 4-indicator composite ({sketch:.2f} s) "
-                f"the floor would be {sketch + rfm + persist:.2f} s, "
-                f"ratio {seconds / (sketch + rfm + persist):.1f}×"
+                f"floor: composite ABCD {composite:.2f} s, RFM {rfm:.2f} s, persist {persist:.2f} s; "
+                f"a hand-written composite over the engine's 8 indicators takes {eight:.2f} s "
+                f"(with it the floor would be {eight + rfm + persist:.2f} s)"
             ),
             extra={"steps": steps, "moved_up": run.moved_up, "moved_down": run.moved_down},
         ),
