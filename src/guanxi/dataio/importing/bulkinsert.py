@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
@@ -90,11 +91,46 @@ class Inserter:
 
     def insert(self, rows: Sequence[tuple[Any, ...]]) -> int:
         tail = self.tail
-        with connection.cursor() as cursor:
+        ids = [r[self.columns.index("id")] for r in rows] if "id" in self.columns else []
+        with connection.cursor() as cursor, _search_index_filled_after(cursor, self.table, ids):
             for start in range(0, len(rows), CHUNK):
                 chunk = rows[start : start + CHUNK]
                 cursor.executemany(self.sql, [r + tail for r in chunk] if tail else list(chunk))
         return len(rows)
+
+
+FTS_MIN_ROWS = 1000
+
+
+@contextmanager
+def _search_index_filled_after(cursor: Any, table: str, ids: list[int]) -> Iterator[None]:
+    """SQLite: a table with an FTS5 index (``<table>_fts``, kept by the ``<table>_fts_ai`` trigger)
+    gets its many new rows indexed by one INSERT…SELECT after they are written, instead of the
+    trigger tokenising them one at a time (20k customer documents: ~1 s instead of ~2.7 s). The
+    trigger is dropped and re-created inside the caller's transaction, so a failed or killed import
+    rolls both back; the rows' ids are reserved, hence contiguous and no one else's (the import
+    holds the write lock) — other ids take the trigger's way. Should the insert fail, the trigger is
+    put back all the same, so a caller that goes on in the transaction keeps an indexed table."""
+    trigger = f"{table}_fts_ai"
+    definition = None
+    contiguous = bool(ids) and max(ids) - min(ids) + 1 == len(ids) == len(set(ids))
+    if connection.vendor == "sqlite" and len(ids) >= FTS_MIN_ROWS and contiguous:
+        cursor.execute("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = %s", [trigger])
+        found = cursor.fetchone()
+        definition = found[0] if found else None
+    if definition is None:
+        yield
+        return
+    cursor.execute(f'DROP TRIGGER "{trigger}"')
+    try:
+        yield
+        cursor.execute(
+            f'INSERT INTO "{table}_fts" (rowid, search_doc, search_scope) '  # noqa: S608 - a model's table
+            f'SELECT id, search_doc, search_scope FROM "{table}" WHERE id BETWEEN %s AND %s',
+            [min(ids), max(ids)],
+        )
+    finally:
+        cursor.execute(definition)
 
 
 def plain_json(value: Any) -> str:

@@ -11,7 +11,7 @@ import zipfile
 import pytest
 import xlsxwriter
 
-from guanxi.audit.models import AuditEvent
+from guanxi.audit.models import AuditEvent, Source
 from guanxi.customers.models import Contact, ContactPoint, Customer
 from guanxi.dataio import services
 from guanxi.dataio.importing.readers import FileRejected
@@ -315,3 +315,63 @@ def test_mapping_template_is_remembered_per_source(world):
         "公司名": "customer.name",
         "手机号码": "customer.phone",
     }
+
+
+def test_many_rows_are_indexed_for_search_in_one_statement(world, monkeypatch):
+    """From FTS_MIN_ROWS rows on, SQLite's FTS5 index is filled by one INSERT…SELECT after the rows
+    (the per-row trigger is dropped meanwhile and put back): the imported customers and contacts
+    are found, and rows written afterwards are indexed by the trigger again."""
+    from django.db import connection
+
+    from guanxi.customers.services import customer_create
+    from guanxi.dataio.importing import bulkinsert
+    from guanxi.search.selectors import search_all
+
+    monkeypatch.setattr(bulkinsert, "FTS_MIN_ROWS", 3)
+    rows = "".join(f"甬江精密{i:02d}厂,宋{i:02d}梅,1391234{i:04d},,浙江,宁波\n" for i in range(6))
+    job = do_import(world.owner, (HEADER + rows).encode(), "many.csv")
+    assert job.status == "done", job.report
+    found = search_all(user=world.owner, query="甬江")
+    assert len(found.customers) == 6
+    assert {c["name"] for c in search_all(user=world.owner, query="13912340003").contacts} == {"宋03梅"}
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT COUNT(*) FROM sqlite_master WHERE type = 'trigger' AND name IN "
+                "('customers_customer_fts_ai', 'customers_contact_fts_ai')"
+            )
+            assert cursor.fetchone()[0] == 2
+    customer_create(actor=world.owner, source=Source.UI, name="甬江后来公司")
+    assert len(search_all(user=world.owner, query="甬江").customers) == 7
+
+
+def test_failed_bulk_insert_puts_the_search_trigger_back(world):
+    """Should a bulk insert fail, the per-row trigger is back before the error leaves it."""
+    from django.db import DatabaseError, connection, transaction
+
+    from guanxi.dataio.importing import bulkinsert
+
+    if connection.vendor != "sqlite":
+        pytest.skip("the FTS5 trigger exists on SQLite only")
+
+    def trigger_count() -> int:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT COUNT(*) FROM sqlite_master WHERE name = 'customers_customer_fts_ai'")
+            return int(cursor.fetchone()[0])
+
+    ids = list(range(10_000_000, 10_000_000 + bulkinsert.FTS_MIN_ROWS))
+    seen_inside: list[int] = []
+
+    def failing_insert() -> None:
+        with (
+            connection.cursor() as cursor,
+            bulkinsert._search_index_filled_after(cursor, "customers_customer", ids),
+        ):
+            seen_inside.append(trigger_count())
+            cursor.execute("INSERT INTO no_such_table VALUES (1)")
+
+    with transaction.atomic():
+        with pytest.raises(DatabaseError):
+            failing_insert()
+        assert seen_inside == [0]  # dropped while the rows went in
+        assert trigger_count() == 1
