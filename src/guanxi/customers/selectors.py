@@ -53,6 +53,7 @@ class Branch:
     scope: str | None = None  # documents.scope key: "o<owner>" / "t<team>"; None = no index key
     everything: bool = False  # every customer (an administrator): the index needs no key either
     few: bool = False  # a short id list (explicit shares): match its rows' documents directly
+    team_id: int | None = None  # the managed team whose customers this branch is
 
     @property
     def indexed(self) -> bool:
@@ -74,7 +75,7 @@ def visibility_branches(user: User) -> list[Branch]:
     branches = [Branch(Customer.objects.filter(owner_id=user.pk), f"o{user.pk}")]
     if user.is_manager:
         branches += [
-            Branch(Customer.objects.filter(team_id=team_id), f"t{team_id}")
+            Branch(Customer.objects.filter(team_id=team_id), f"t{team_id}", team_id=team_id)
             for team_id in sorted(managed_team_ids(user))
         ]
     share_q = Q(user_id=user.pk) | Q(team_id=user.team_id) if user.team_id else Q(user_id=user.pk)

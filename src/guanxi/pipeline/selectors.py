@@ -50,7 +50,7 @@ def opportunity_visibility_q(
     branches = visibility_branches(user) if branches is None else branches
     if any(branch.everything for branch in branches):
         return None
-    teams = [int(b.scope[1:]) for b in branches if b.scope and b.scope.startswith("t")] if walk else []
+    teams = [b.team_id for b in branches if b.team_id is not None] if walk else []
     q: Q | None = None
     if teams:
         q = Q(customer__owner_id=user.pk) | Q(customer__team_id__in=teams)
@@ -302,7 +302,7 @@ def board(*, user: User, filters: DealFilters, today: dt.date | None = None) -> 
     # deal was the slowest part of the page at 100k: one short query per stage walks the (stage,
     # close date) index until it has found enough visible deals.
     cards: dict[int, list[Opportunity]] = {}
-    few = not user.is_admin and not any(b.scope and b.scope.startswith("t") for b in branches)
+    few = not user.is_admin and all(b.team_id is None for b in branches)
     if few:
         numbered = (
             shown.select_related("customer", "owner")
