@@ -154,11 +154,12 @@ class Customer(models.Model):
     revenue_total = models.DecimalField(max_digits=16, decimal_places=2, default=0)
 
     # The current customer-value result (DOMAIN §3), written set-based by guanxi.value.engine on
-    # each re-evaluation so lists, filters and service policies read them without a join.
+    # each re-evaluation so lists, filters and service policies read them without a join. None of
+    # these columns is indexed, on purpose: on PostgreSQL the monthly UPDATE of every customer is
+    # then a HOT update (migration 0006) that leaves the indexes — above all the search GIN — alone.
     value_class = models.CharField(_("价值分级"), max_length=1, choices=ValueClass.choices, blank=True)
     tier = models.CharField(_("客户层级"), max_length=10, choices=Tier.choices, blank=True)
     lifecycle = models.CharField(_("生命周期"), max_length=15, choices=Lifecycle.choices, blank=True)
-    value_score = models.PositiveSmallIntegerField(_("价值得分"), null=True, blank=True)  # basis points
     rfm_segment = models.CharField(_("RFM 分群"), max_length=12, choices=RfmSegment.choices, blank=True)
     # A manual class (人工调整) wins over the computed one until cleared; the reason is shown with it.
     value_class_override = models.CharField(
@@ -181,8 +182,6 @@ class Customer(models.Model):
             models.Index(fields=["sort_key", "id"], name="cust_sort"),
             models.Index(fields=["province", "city"], name="cust_region"),
             models.Index(fields=["owner", "profile_reviewed_on"], name="cust_owner_reviewed"),
-            models.Index(fields=["value_class", "tier"], name="cust_value_class"),
-            models.Index(fields=["lifecycle"], name="cust_lifecycle"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -223,10 +222,6 @@ class Customer(models.Model):
     @property
     def lifecycle_label(self) -> str:
         return choice_label(Lifecycle, self.lifecycle) if self.lifecycle else ""
-
-    @property
-    def value_score_display(self) -> str:
-        return "" if self.value_score is None else f"{self.value_score / 100:.2f}"
 
 
 class CustomerShare(models.Model):

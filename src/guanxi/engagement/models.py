@@ -48,7 +48,14 @@ class Interaction(models.Model):
     search_scope = models.CharField(max_length=40, blank=True, default="")  # documents.scope
 
     class Meta:
-        indexes = [models.Index(fields=["customer", "occurred_at", "id"], name="interaction_customer_time")]
+        # A customer's timeline walks (customer, occurred_at, id); ``channel`` rides along so the
+        # value engine's touches-per-customer aggregate is an index-only scan (the rows carry notes
+        # and a search document: at 1M interactions the table is ~1 GB, this index ~40 MB).
+        indexes = [
+            models.Index(
+                fields=["customer", "occurred_at", "id", "channel"], name="interaction_customer_time"
+            )
+        ]
         ordering = ["-occurred_at", "-id"]
 
     def __str__(self) -> str:

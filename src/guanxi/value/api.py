@@ -122,7 +122,7 @@ def _value_out(customer: Any) -> dict[str, Any]:
         "value_class": customer.value_class,
         "tier": customer.tier,
         "lifecycle": customer.lifecycle,
-        "value_score": customer.value_score,
+        "value_score": v.score,
         "rfm_segment": customer.rfm_segment,
         "override": customer.value_class_override,
         "override_reason": customer.value_override_reason,

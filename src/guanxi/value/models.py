@@ -242,7 +242,10 @@ class CustomerSnapshot(models.Model):
 
 
 class IndicatorStage(models.Model):
-    """Scratch table of the engine's first step (raw indicators); emptied at the start of a run."""
+    """Scratch table of the engine's first step (raw indicators); emptied at the start of a run.
+
+    UNLOGGED on PostgreSQL (migration 0005): nothing in it outlives a run.
+    """
 
     customer_id = models.IntegerField(primary_key=True)
     owner_id = models.IntegerField()

@@ -82,6 +82,16 @@ class CustomerValue:
     def overridden(self) -> bool:
         return bool(self.customer.value_class_override)
 
+    @property
+    def score(self) -> int | None:
+        """The latest run's score in basis points (kept in the snapshot, not on the customer: it
+        moves for nearly every customer each run, the class and tier for a few)."""
+        return self.snapshot.score if self.snapshot is not None and self.customer.value_class else None
+
+    @property
+    def score_display(self) -> str:
+        return "" if self.score is None else f"{self.score / 100:.2f}"
+
 
 def customer_value(*, customer: Customer, history: int = 12) -> CustomerValue:
     """The customer's latest evaluation, movement history and what would move it up a class.

@@ -284,7 +284,7 @@ def customer_class_override(
     if effective:
         customer.tier = tier_for(
             value_class=effective,
-            score=last["score"] if last else customer.value_score,
+            score=last["score"] if last else 0,
             lifecycle=last["lifecycle"] if last else customer.lifecycle,
             rules=tier_rules(),
         )

@@ -136,7 +136,7 @@ def classify(
         timings["clear"] = round(time.perf_counter() - started, 4)
         population = step("stage", sql.stage_sql(d))
         step("snapshot", sql.snapshot_sql(d, config, rules, params))
-        step("persist", sql.persist_sql(d))
+        persisted = step("persist", sql.persist_sql(d))
         step("clear_archived", sql.CLEAR_SQL)
         step("summary", sql.SUMMARY_SQL)
         started = time.perf_counter()
@@ -155,7 +155,7 @@ def classify(
         run.finished_at = timezone.now()
         run.triggered_by = actor
         run.source = str(source)
-        run.config = _config_record(config, rules) | {"classes": _class_stats(run)}
+        run.config = _config_record(config, rules) | {"classes": _class_stats(run), "persisted": persisted}
         run.timings = timings
         run.save()
         audit_record(
