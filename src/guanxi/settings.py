@@ -279,6 +279,10 @@ if GUANXI_VALUE_PERIOD not in {"month", "quarter", "week", "off"}:
         f"GUANXI_VALUE_PERIOD={GUANXI_VALUE_PERIOD!r} must be month, quarter, week or off / "
         "评估周期必须是 month、quarter、week 或 off"
     )
+# PostgreSQL: work_mem of the re-evaluation's transaction, in MB (SET LOCAL). Its aggregates and
+# window sorts over every customer stay in memory instead of spilling to disk (at 1M customers the
+# default 4 MB makes the order aggregate sort on disk).
+GUANXI_VALUE_WORK_MEM_MB = env_int("GUANXI_VALUE_WORK_MEM_MB", 256, minimum=4, maximum=16384)
 
 # Complaint deadlines (guanxi.service.policy): a ServicePolicy subclass; issue 7 plugs in its value terms.
 GUANXI_SERVICE_POLICY = env_str("GUANXI_SERVICE_POLICY", "guanxi.service.policy.ValueTermsServicePolicy")

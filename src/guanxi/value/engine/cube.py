@@ -209,9 +209,10 @@ def refresh_latest(timings: dict[str, float] | None = None) -> bool:
     from django.db import transaction
 
     from guanxi.value.config import config_get
-    from guanxi.value.engine.run import _params
+    from guanxi.value.engine.run import _params, raise_work_mem
 
     with transaction.atomic():
+        raise_work_mem()
         run = (
             ClassificationRun.objects.select_for_update()
             .filter(status=RunStatus.DONE)

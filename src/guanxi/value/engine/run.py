@@ -82,6 +82,14 @@ def _execute(statement: str, params: dict[str, Any]) -> int:
         return int(cursor.rowcount or 0)
 
 
+def raise_work_mem() -> None:
+    """PostgreSQL: this transaction's work_mem to ``GUANXI_VALUE_WORK_MEM_MB`` (set-based passes over
+    every customer; the default 4 MB sends their aggregates and sorts to disk)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"SET LOCAL work_mem = '{int(settings.GUANXI_VALUE_WORK_MEM_MB)}MB'")
+
+
 def _empty_stage() -> None:
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
@@ -107,6 +115,7 @@ def classify(
         run = ClassificationRun.objects.select_for_update().filter(period=period).first()
         if run is not None and run.status == RunStatus.DONE and not force:
             return None
+        raise_work_mem()
         cube.invalidate()
         config = config_get()
         rules = tier_rules()
@@ -135,6 +144,7 @@ def classify(
         _empty_stage()
         timings["clear"] = round(time.perf_counter() - started, 4)
         population = step("stage", sql.stage_sql(d))
+        params["population"] = population  # the n of every percentile rank (no COUNT(*) OVER () pass)
         step("snapshot", sql.snapshot_sql(d, config, rules, params))
         persisted = step("persist", sql.persist_sql(d))
         step("clear_archived", sql.CLEAR_SQL)

@@ -3,7 +3,8 @@
 Everything is integer arithmetic — money in cents, percentile ranks and the score in basis points
 (0–10000) — so both engines give bit-identical classes; the only dialect differences are day
 arithmetic and two function names. Windows: ``RANK()`` for percentile ranks (ties share a rank, so
-tied customers always land in the same class), ``COUNT(*) OVER ()`` for the population.
+tied customers always land in the same class); the population is the stage step's row count, bound
+as a parameter (a ``COUNT(*) OVER ()`` would cost one more pass over every row).
 """
 
 from __future__ import annotations
@@ -244,7 +245,7 @@ FROM (
                         SELECT r1.customer_id, r1.n, {prs},
                             ({score or "0"}) / %(w_total)s AS score
                         FROM (
-                            SELECT r0.customer_id, COUNT(*) OVER () AS n,
+                            SELECT r0.customer_id, %(population)s AS n,
                                 {ranks}
                             FROM (
                                 SELECT customer_id, revenue, profit, orders, credit, referral, {derived}
