@@ -1,4 +1,4 @@
-"""A streamed one-sheet .xlsx writer: every cell text, rows deflated into the zip as they come.
+"""A streamed .xlsx writer: every cell text, rows deflated into the zip as they come.
 
 xlsxwriter spends most of an export in its per-cell bookkeeping (a cell object, a format lookup,
 three regular expressions); here a row is one f-string per cell and the checks run once per row on
@@ -7,6 +7,11 @@ in memory until the end), styled "@" (text) so Excel never turns a phone number 
 cell starting with ``= + - @`` / tab / CR carries Excel's quote-prefix flag so it is never taken
 for a formula (CWE-1236). Characters XML 1.0 forbids (control characters other than tab, LF, CR;
 lone surrogates; U+FFFE/U+FFFF) are dropped, as Excel would refuse the file otherwise.
+
+A sheet holds at most Excel's 1,048,576 rows; the rows past that go on in a new sheet of the same
+workbook ("客户", "客户 (2)", "客户 (3)"...), each with the same bold, frozen header row, so every
+row read is in the file. Zip entries are written one after another, so the workbook's list of its
+sheets (workbook.xml, its relationships, [Content_Types].xml) is written last.
 """
 
 from __future__ import annotations
@@ -18,6 +23,9 @@ from pathlib import Path
 from typing import IO
 
 MAX_ROWS = 1_048_576  # Excel's sheet limit, header included
+# Data rows a sheet takes under its header before the next sheet is begun (tests lower it).
+SHEET_ROWS = MAX_ROWS - 1
+MAX_SHEET_NAME = 31  # Excel's limit on a sheet name's length
 MAX_COLUMNS = 16_384
 MAX_CELL_CHARS = 32_767  # Excel's cell limit; longer text is cut, as xlsxwriter did
 DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
@@ -38,6 +46,7 @@ _SHEET_NAME_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
 _WHITESPACE = frozenset(" \t\n\r")
 _EDGE_FIRST = frozenset(DANGEROUS) | _WHITESPACE
 
+_SHEET_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
 _CONTENT_TYPES = (
     '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
     '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
@@ -45,8 +54,7 @@ _CONTENT_TYPES = (
     '<Default Extension="xml" ContentType="application/xml"/>'
     '<Override PartName="/xl/workbook.xml" '
     'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
-    '<Override PartName="/xl/worksheets/sheet1.xml" '
-    'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
+    "{sheets}"
     '<Override PartName="/xl/styles.xml" '
     'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>'
     "</Types>"
@@ -64,19 +72,23 @@ _WORKBOOK = (
     '<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
     'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
     '<bookViews><workbookView activeTab="0"/></bookViews>'
-    '<sheets><sheet name="{name}" sheetId="1" r:id="rId1"/></sheets>'
+    "<sheets>{sheets}</sheets>"
     "</workbook>"
 )
+# Sheet n is relationship rIdn; the styles come after the last sheet.
 _WORKBOOK_RELS = (
     '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
     '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-    '<Relationship Id="rId1" '
-    'Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" '
-    'Target="worksheets/sheet1.xml"/>'
-    '<Relationship Id="rId2" '
+    "{sheets}"
+    '<Relationship Id="rId{styles}" '
     'Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles" '
     'Target="styles.xml"/>'
     "</Relationships>"
+)
+_SHEET_RELATIONSHIP = (
+    '<Relationship Id="rId{n}" '
+    'Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" '
+    'Target="worksheets/sheet{n}.xml"/>'
 )
 _STYLES = (
     '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
@@ -98,12 +110,14 @@ _STYLES = (
     '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>'
     "</styleSheet>"
 )
-# The header row frozen: a pane below row 1, as xlsxwriter's freeze_panes(1, 0) wrote it.
+# The header row frozen: a pane below row 1, as xlsxwriter's freeze_panes(1, 0) wrote it. Only the
+# first sheet is selected: Excel takes several selected tabs for a group, and an edit in a grouped
+# sheet goes to every sheet of the group.
 _SHEET_HEAD = (
     '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
     '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
     'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
-    '<sheetViews><sheetView tabSelected="1" workbookViewId="0">'
+    '<sheetViews><sheetView{selected} workbookViewId="0">'
     '<pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/>'
     '<selection pane="bottomLeft" activeCell="A2" sqref="A2"/>'
     "</sheetView></sheetViews>"
@@ -125,8 +139,18 @@ def column_letter(index: int) -> str:
 
 def sheet_name_clean(name: str) -> str:
     """What Excel accepts as a sheet name: no ``[]:*?/\\``, no apostrophe at either end, ≤ 31 chars."""
-    name = _SHEET_NAME_FORBIDDEN.sub("_", _ILLEGAL.sub("", name)).strip("'")[:31].strip("'")
+    name = _SHEET_NAME_FORBIDDEN.sub("_", _ILLEGAL.sub("", name)).strip("'")[:MAX_SHEET_NAME].strip("'")
     return name or "Sheet1"
+
+
+def sheet_name_numbered(name: str, number: int) -> str:
+    """The name of the ``number``-th sheet (from 1) of rows continued: "客户", "客户 (2)", "客户 (3)";
+    the cleaned name is cut so that it and its number fit in Excel's 31 characters."""
+    name = sheet_name_clean(name)
+    if number == 1:
+        return name
+    suffix = f" ({number})"
+    return name[: MAX_SHEET_NAME - len(suffix)] + suffix
 
 
 def _escape_attribute(text: str) -> str:
@@ -180,43 +204,100 @@ def write_sheet(
     rows: Iterable[list[str]],
     compress_level: int = COMPRESS_LEVEL,
 ) -> int:
-    """Write a one-sheet workbook: a bold, frozen header row, then ``rows``; returns the rows read.
+    """Write a workbook: a bold, frozen header row, then ``rows``; returns the rows written.
 
-    Rows past Excel's 1,048,576 are read and counted but not written, as xlsxwriter did. ``target``
-    may be a path or any binary file object (seekable or not).
+    A sheet takes ``SHEET_ROWS`` rows (Excel's 1,048,576 with the header); the rows past that go on
+    in a new sheet, named by ``sheet_name_numbered``, with the same header, so every row read is
+    written. ``target`` may be a path or any binary file object (seekable or not).
     """
+    per_sheet = SHEET_ROWS
+    if per_sheet < 1:
+        raise ValueError(f"SHEET_ROWS must be at least 1, not {per_sheet}")
     prefixes = [f'<c r="{column_letter(i)}' for i in range(min(MAX_COLUMNS, max(len(headers), 1)))]
+    header = [
+        _cell(prefix, "1", text, _BOLD)
+        for prefix, value in zip(prefixes, headers, strict=False)
+        if value and (text := _ILLEGAL.sub("", value))
+    ]
+    header_row = f'<row r="1">{"".join(header)}</row>'
+    names: list[str] = []
+    taken: set[str] = set()  # Excel compares sheet names without regard to case
+
+    def begin_sheet(archive: zipfile.ZipFile) -> IO[bytes]:
+        number = len(names) + 1
+        name = sheet_name_numbered(sheet_name, number)
+        suffix = number
+        while name.casefold() in taken:  # a name that already ends in " (2)", cut to fit
+            suffix += 1
+            name = sheet_name_numbered(sheet_name, suffix)
+        names.append(name)
+        taken.add(name.casefold())
+        sheet = archive.open(f"xl/worksheets/sheet{number}.xml", "w", force_zip64=True)
+        selected = ' tabSelected="1"' if number == 1 else ""
+        sheet.write(f"{_SHEET_HEAD.format(selected=selected)}{header_row}".encode())
+        return sheet
+
+    count = 0
     with zipfile.ZipFile(
         target, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=compress_level
     ) as archive:
-        archive.writestr("[Content_Types].xml", _CONTENT_TYPES)
         archive.writestr("_rels/.rels", _ROOT_RELS)
-        archive.writestr(
-            "xl/workbook.xml", _WORKBOOK.format(name=_escape_attribute(sheet_name_clean(sheet_name)))
-        )
-        archive.writestr("xl/_rels/workbook.xml.rels", _WORKBOOK_RELS)
         archive.writestr("xl/styles.xml", _STYLES)
-        count = 0
-        with archive.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as sheet:
-            header = [
-                _cell(prefix, "1", text, _BOLD)
-                for prefix, value in zip(prefixes, headers, strict=False)
-                if value and (text := _ILLEGAL.sub("", value))
-            ]
-            sheet.write(f'{_SHEET_HEAD}<row r="1">{"".join(header)}</row>'.encode())
+        sheet: IO[bytes] | None = None
+        try:
             buffer: list[str] = []
-            for count, values in enumerate(rows, start=1):
-                if count >= MAX_ROWS:
-                    continue
+            in_sheet = 0
+            for values in rows:
+                if sheet is None or in_sheet >= per_sheet:
+                    if sheet is not None:  # full: its tail, and the rows go on in the next sheet
+                        buffer.append(_SHEET_TAIL)
+                        sheet.write("".join(buffer).encode())
+                        sheet.close()
+                        buffer = []
+                    sheet = begin_sheet(archive)
+                    in_sheet = 0
+                in_sheet += 1
+                count += 1
                 if len(values) > len(prefixes) and len(prefixes) < MAX_COLUMNS:
                     prefixes += [
                         f'<c r="{column_letter(i)}'
                         for i in range(len(prefixes), min(MAX_COLUMNS, len(values)))
                     ]
-                buffer.append(_row(count + 1, values, prefixes))
+                buffer.append(_row(in_sheet + 1, values, prefixes))
                 if len(buffer) >= _FLUSH_ROWS:
                     sheet.write("".join(buffer).encode())
                     buffer = []
+            if sheet is None:  # no rows: the header alone
+                sheet = begin_sheet(archive)
             buffer.append(_SHEET_TAIL)
             sheet.write("".join(buffer).encode())
+        finally:
+            if sheet is not None:
+                sheet.close()
+        # Every sheet is written and closed: the workbook can list them.
+        numbers = range(1, len(names) + 1)
+        archive.writestr(
+            "xl/workbook.xml",
+            _WORKBOOK.format(
+                sheets="".join(
+                    f'<sheet name="{_escape_attribute(name)}" sheetId="{n}" r:id="rId{n}"/>'
+                    for n, name in zip(numbers, names, strict=True)
+                )
+            ),
+        )
+        archive.writestr(
+            "xl/_rels/workbook.xml.rels",
+            _WORKBOOK_RELS.format(
+                sheets="".join(_SHEET_RELATIONSHIP.format(n=n) for n in numbers), styles=len(names) + 1
+            ),
+        )
+        archive.writestr(
+            "[Content_Types].xml",
+            _CONTENT_TYPES.format(
+                sheets="".join(
+                    f'<Override PartName="/xl/worksheets/sheet{n}.xml" ContentType="{_SHEET_CONTENT_TYPE}"/>'
+                    for n in numbers
+                )
+            ),
+        )
     return count

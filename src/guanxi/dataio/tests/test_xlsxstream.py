@@ -126,14 +126,77 @@ def test_a_cell_over_excels_limit_is_cut():
     assert read(data)[1][:2] == ["x" * xlsxstream.MAX_CELL_CHARS, "ok"]
 
 
-def test_rows_past_the_sheet_limit_are_counted_but_not_written(monkeypatch):
-    monkeypatch.setattr(xlsxstream, "MAX_ROWS", 4)  # header + 3 rows
+def test_rows_past_the_sheet_limit_go_on_in_new_sheets_with_the_header(monkeypatch):
+    monkeypatch.setattr(xlsxstream, "SHEET_ROWS", 5)
+    rows = [[f"客户{i}", f"0755-{i:04d}", "=备注" if i % 4 == 0 else ""] for i in range(12)]
     buffer = io.BytesIO()
-    count = xlsxstream.write_sheet(
-        buffer, sheet_name="s", headers=HEADERS, rows=([str(i), "", ""] for i in range(10))
-    )
-    assert count == 10
-    assert [r[0] for r in read(buffer.getvalue())] == ["客户名称", "0", "1", "2"]
+    count = xlsxstream.write_sheet(buffer, sheet_name="客户", headers=HEADERS, rows=iter(rows))
+    data = buffer.getvalue()
+    assert count == 12
+
+    parsed = read_file(data, file_name="export.xlsx")
+    assert [s.name for s in parsed.sheets] == ["客户", "客户 (2)", "客户 (3)"]
+    assert [len(s.rows) for s in parsed.sheets] == [5, 5, 2]
+    assert all(s.headers == HEADERS and s.first_row == 2 for s in parsed.sheets)
+    assert [row[: len(HEADERS)] for s in parsed.sheets for row in s.rows] == rows
+
+    workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
+    assert workbook.sheet_names == ["客户", "客户 (2)", "客户 (3)"]
+    sheets = [workbook.get_sheet_by_index(i).to_python() for i in range(3)]
+    assert [sheet[0] for sheet in sheets] == [HEADERS] * 3
+    assert [r for sheet in sheets for r in sheet[1:]] == rows
+
+    archive = zipfile.ZipFile(io.BytesIO(data))
+    names = archive.namelist()
+    assert names.count("xl/worksheets/sheet3.xml") == 1 and "xl/worksheets/sheet4.xml" not in names
+    types = xml_part(data, "[Content_Types].xml")
+    parts = {o.get("PartName") for o in types}
+    assert {f"/xl/worksheets/sheet{n}.xml" for n in (1, 2, 3)} <= parts
+    rels = {r.get("Id"): r.get("Target") for r in xml_part(data, "xl/_rels/workbook.xml.rels")}
+    assert rels == {
+        "rId1": "worksheets/sheet1.xml",
+        "rId2": "worksheets/sheet2.xml",
+        "rId3": "worksheets/sheet3.xml",
+        "rId4": "styles.xml",
+    }
+    for n in (1, 2, 3):
+        root = xml_part(data, f"xl/worksheets/sheet{n}.xml")
+        view = root.find("m:sheetViews/m:sheetView", NS)
+        assert view is not None
+        assert view.get("tabSelected") == ("1" if n == 1 else None)  # one tab selected, not a group
+        pane = view.find("m:pane", NS)
+        assert pane is not None and (pane.get("state"), pane.get("ySplit")) == ("frozen", "1")
+        cells = {c.get("r"): c.get("s") for c in root.iterfind(".//m:c", NS)}
+        assert cell_style(data, cells["A1"]).get("fontId") == "1"  # bold
+        assert cells["A2"] is not None and "A7" not in cells  # rows numbered from 2 in each sheet
+        # "=备注" keeps its quote prefix in every sheet it lands in
+        quoted = [r for r, style in cells.items() if cell_style(data, style).get("quotePrefix") == "1"]
+        assert all(r.startswith("C") for r in quoted)
+    assert sum(1 for c in xml_part(data, "xl/worksheets/sheet3.xml").iterfind(".//m:row", NS)) == 3
+
+
+def test_a_full_last_sheet_begins_no_empty_one_and_no_rows_write_the_header(monkeypatch):
+    monkeypatch.setattr(xlsxstream, "SHEET_ROWS", 5)
+    data = write([[str(i), "", ""] for i in range(10)])
+    assert CalamineWorkbook.from_filelike(io.BytesIO(data)).sheet_names == ["客户", "客户 (2)"]
+    buffer = io.BytesIO()
+    assert xlsxstream.write_sheet(buffer, sheet_name="客户", headers=HEADERS, rows=iter([])) == 0
+    assert CalamineWorkbook.from_filelike(io.BytesIO(buffer.getvalue())).sheet_names == ["客户"]
+    assert read(buffer.getvalue()) == [HEADERS]
+
+
+def test_continued_sheet_names_fit_excels_31_characters_and_stay_unique(monkeypatch):
+    monkeypatch.setattr(xlsxstream, "SHEET_ROWS", 1)
+    long = "客户 & <合作伙伴>: [华东/华北] 2024 年度全部导出结果"
+    names = CalamineWorkbook.from_filelike(io.BytesIO(write([["a"]] * 11, sheet_name=long))).sheet_names
+    first = xlsxstream.sheet_name_clean(long)
+    assert names[0] == first and len(first) == 31
+    assert names[1] == first[:27] + " (2)" and names[9] == first[:26] + " (10)"
+    assert all(len(n) <= 31 for n in names) and len(set(names)) == 11
+    # a 31-character name ending in " (2)" would meet its own continuation: the number moves on
+    clash = "甲" * 27 + " (2)"
+    names = CalamineWorkbook.from_filelike(io.BytesIO(write([["a"]] * 3, sheet_name=clash))).sheet_names
+    assert names == [clash, "甲" * 27 + " (3)", "甲" * 27 + " (4)"]
 
 
 class _Unseekable(io.RawIOBase):
@@ -319,3 +382,18 @@ def test_xlsx_export_reads_back_cell_for_cell(many):
     assert count == len(expected) == len(sheet.rows)
     assert sheet.headers == headers
     assert [row + [""] * (len(headers) - len(row)) for row in sheet.rows] == expected
+
+
+def test_an_xlsx_export_past_the_sheet_limit_writes_and_counts_every_row(many, monkeypatch):
+    monkeypatch.setattr(xlsxstream, "SHEET_ROWS", 5)
+    buffer = io.BytesIO()
+    count = exporting.export_to(buffer, user=many.admin, kind="customers", file_format="xlsx")
+    headers, rows = exporting.customer_rows(many.admin, ExportSpec(kind="customers"))
+    expected = list(rows)
+    sheets = read_file(buffer.getvalue(), file_name="export.xlsx").sheets
+    assert len(expected) > 10
+    assert count == len(expected) == sum(len(s.rows) for s in sheets)
+    assert [s.name for s in sheets] == ["customers", *(f"customers ({n})" for n in range(2, len(sheets) + 1))]
+    assert all(s.headers == headers for s in sheets)
+    got = [row + [""] * (len(headers) - len(row)) for s in sheets for row in s.rows]
+    assert got == expected
