@@ -292,7 +292,10 @@ class RunSummary(models.Model):
 class LifecycleAction(models.Model):
     """The follow-up task created when a customer entered a lifecycle state in a period (idempotence)."""
 
-    customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="+")
+    # No index of its own: the unique (customer, lifecycle, period) serves every lookup by customer.
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     lifecycle = models.CharField(max_length=15, choices=Lifecycle.choices)
     period = models.CharField(max_length=12)
     run = models.ForeignKey(ClassificationRun, on_delete=models.CASCADE, related_name="actions")

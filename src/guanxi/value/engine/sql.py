@@ -291,14 +291,3 @@ SELECT run_id, value_class, tier, lifecycle, COUNT(*), SUM(revenue), SUM(profit)
 FROM value_customersnapshot WHERE run_id = %(run_id)s
 GROUP BY run_id, value_class, tier, lifecycle
 """
-
-ACTIONS_SQL = """
-INSERT INTO value_lifecycleaction (customer_id, lifecycle, period, run_id)
-SELECT s.customer_id, s.lifecycle, %(period)s, s.run_id
-FROM value_customersnapshot s
-WHERE s.run_id = %(run_id)s AND s.prev_lifecycle <> '' AND s.lifecycle <> s.prev_lifecycle
-  AND NOT EXISTS (
-    SELECT 1 FROM value_lifecycleaction a
-    WHERE a.customer_id = s.customer_id AND a.lifecycle = s.lifecycle AND a.period = %(period)s
-  )
-"""
