@@ -23,7 +23,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from guanxi.bench.workloads import Workload, stopwatch
-from guanxi.value.engine.run import classify, months_back, period_of
+from guanxi.value.engine.run import classify, months_back, period_of, raise_work_mem
 from guanxi.value.models import ClassificationRun
 
 # A hand-written composite over the engine's eight indicators (revenue, margin, order frequency,
@@ -112,6 +112,7 @@ SELECT r, f, m, COUNT(*) FROM (
 def _persist_floor() -> None:
     """One UPDATE of every customer's class from a temporary table (rolled back)."""
     with transaction.atomic(), connection.cursor() as cursor:
+        raise_work_mem()
         cursor.execute("CREATE TEMPORARY TABLE gx_floor_cls (id INTEGER PRIMARY KEY, cls VARCHAR(1))")
         cursor.execute(
             "INSERT INTO gx_floor_cls (id, cls) SELECT id, CASE id % 4 WHEN 0 THEN 'A' WHEN 1 THEN 'B' "
@@ -129,11 +130,13 @@ def _persist_floor() -> None:
 
 
 def _timed(sql: str, params: dict[str, Any]) -> float:
-    started = time.perf_counter()
-    with connection.cursor() as cursor:
+    """One floor statement, with the session settings the engine runs with (work_mem on PostgreSQL)."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        raise_work_mem()
+        started = time.perf_counter()
         cursor.execute(sql, params)
         cursor.fetchall()
-    return time.perf_counter() - started
+        return time.perf_counter() - started
 
 
 def workloads(*, scale: Any, data_dir: Path, log: Callable[[str], None]) -> list[Workload]:

@@ -46,6 +46,12 @@ class Dialect:
     def date_of(self, expr: str) -> str:
         return f"date({expr})" if self.vendor == "sqlite" else f"CAST({expr} AS DATE)"
 
+    def fence(self) -> str:
+        """Ends a subquery so PostgreSQL computes its columns once per row: a pulled-up subquery's
+        expressions are copied into every aggregate that reads them (numeric arithmetic, five times
+        per order). ``OFFSET 0`` keeps it a subquery; SQLite evaluates such columns once anyway."""
+        return " OFFSET 0" if self.vendor == "postgresql" else ""
+
     def not_same(self, a: str, b: str) -> str:
         return f"{a} IS NOT {b}" if self.vendor == "sqlite" else f"{a} IS DISTINCT FROM {b}"
 
@@ -55,7 +61,6 @@ def stage_sql(d: Dialect) -> str:
     # An order's margin: its lines with a unit cost at amount − quantity × cost, the others at the
     # configured default margin (``cost`` and ``uncosted`` are kept on the order by the sales services).
     margin = "amount - cost - uncosted + uncosted * %(margin_pct)s / 100.0"
-    amount = d.cents("amount")
     return f"""
 INSERT INTO value_indicatorstage (customer_id, owner_id, override, created_on, revenue, revenue_recent,
     revenue_prior, profit, profit_all, orders, orders_all, first_order_on, last_order_on, credit, touches,
@@ -70,16 +75,19 @@ SELECT c.id, c.owner_id, c.value_class_override, {d.date_of("c.created_at")},
 FROM customers_customer c
 LEFT JOIN (
     SELECT customer_id,
-        SUM(CASE WHEN ordered_on >= %(start)s THEN {amount} ELSE 0 END) AS revenue,
-        SUM(CASE WHEN ordered_on >= %(half)s THEN {amount} ELSE 0 END) AS revenue_recent,
-        SUM(CASE WHEN ordered_on >= %(start)s AND ordered_on < %(half)s THEN {amount} ELSE 0 END)
+        SUM(CASE WHEN ordered_on >= %(start)s THEN amt ELSE 0 END) AS revenue,
+        SUM(CASE WHEN ordered_on >= %(half)s THEN amt ELSE 0 END) AS revenue_recent,
+        SUM(CASE WHEN ordered_on >= %(start)s AND ordered_on < %(half)s THEN amt ELSE 0 END)
             AS revenue_prior,
         SUM(CASE WHEN ordered_on >= %(start)s THEN 1 ELSE 0 END) AS orders,
-        SUM(CASE WHEN ordered_on >= %(start)s THEN {d.cents(margin)} ELSE 0 END) AS profit,
-        SUM({d.cents(margin)}) AS profit_all,
+        SUM(CASE WHEN ordered_on >= %(start)s THEN mrg ELSE 0 END) AS profit,
+        SUM(mrg) AS profit_all,
         COUNT(*) AS orders_all, MIN(ordered_on) AS first_on, MAX(ordered_on) AS last_on
-    FROM sales_order
-    WHERE status <> 'cancelled' AND ordered_on <= %(as_of)s
+    FROM (
+        SELECT customer_id, ordered_on, {d.cents("amount")} AS amt, {d.cents(margin)} AS mrg
+        FROM sales_order
+        WHERE status <> 'cancelled' AND ordered_on <= %(as_of)s{d.fence()}
+    ) so
     GROUP BY customer_id
 ) o ON o.customer_id = c.id
 LEFT JOIN (
