@@ -130,7 +130,11 @@ def _final_rows(user: User) -> list[tuple[str, list[str], list[tuple[Any, ...]]]
 
 
 def _floor(user: User, rows: list[tuple[str, list[str], list[tuple[Any, ...]]]]) -> float:
-    """The raw bulk insert of the same final rows (search triggers active), one transaction."""
+    """The raw bulk insert of the same final rows, one transaction, each table's search index
+    filled the way the import fills it (SQLite: one INSERT…SELECT after the rows, not the per-row
+    trigger), so the floor is what the database needs at least for these rows."""
+    from guanxi.dataio.importing.bulkinsert import _search_index_filled_after
+
     _cleanup_keep_jobs(user)
     placeholder = "%s"
     started = time.perf_counter()
@@ -142,8 +146,10 @@ def _floor(user: User, rows: list[tuple[str, list[str], list[tuple[Any, ...]]]])
                 f"INSERT INTO {table} ({', '.join(columns)}) "  # noqa: S608
                 f"VALUES ({', '.join([placeholder] * len(columns))})"
             )
-            for start in range(0, len(data), 5000):
-                cursor.executemany(sql, data[start : start + 5000])
+            ids = [row[columns.index("id")] for row in data] if "id" in columns else []
+            with _search_index_filled_after(cursor, table, ids):
+                for start in range(0, len(data), 5000):
+                    cursor.executemany(sql, data[start : start + 5000])
     return time.perf_counter() - started
 
 
