@@ -17,6 +17,7 @@ from guanxi.accounts.models import User
 from guanxi.audit.models import Source
 from guanxi.audit.services import audit_record
 from guanxi.core.errors import Conflict, GuanxiError, ValidationFailed, require
+from guanxi.dataio.importing import plans
 from guanxi.dataio.importing.pipeline import ImportOptions, run_import
 from guanxi.dataio.models import (
     DataExport,
@@ -73,6 +74,8 @@ def import_preview(
         "unknown duplicate policy",
         field="on_duplicate",
     )
+    name = Path(file_name).name[:200] or "upload"
+    path = import_dir() / f"{uuid.uuid4().hex}{Path(name).suffix[:10]}"
     options = ImportOptions(
         kind=kind,
         mapping=mapping,
@@ -81,11 +84,14 @@ def import_preview(
         on_duplicate=on_duplicate,
         dry_run=True,
         templates=_templates(actor),
+        plan_path=plans.path_for(path),
     )
-    report = run_import(actor=actor, data=data, file_name=file_name, options=options)
-    name = Path(file_name).name[:200] or "upload"
-    path = import_dir() / f"{uuid.uuid4().hex}{Path(name).suffix[:10]}"
-    path.write_bytes(data)
+    try:
+        report = run_import(actor=actor, data=data, file_name=file_name, options=options)
+        path.write_bytes(data)
+    except BaseException:
+        plans.discard(path)
+        raise
     plan = report["file"].get("plan") or [{}]
     return ImportJob.objects.create(
         created_by=actor,
@@ -195,6 +201,7 @@ def import_execute(*, job_id: int, progress: Any = None) -> ImportJob:
         dry_run=False,
         job_id=job.pk,
         templates=_templates(job.created_by),
+        plan_path=plans.path_for(job.file_path),
     )
     try:
         report = run_import(
@@ -212,6 +219,8 @@ def import_execute(*, job_id: int, progress: Any = None) -> ImportJob:
 
 
 def _fail(job: ImportJob, error: dict[str, Any]) -> ImportJob:
+    if job.file_path:
+        plans.discard(job.file_path)
     job.status = ImportStatus.FAILED
     job.finished_at = timezone.now()
     job.report = {**job.report, "error": error}
@@ -223,6 +232,7 @@ def _discard_file(job: ImportJob) -> None:
     # The upload holds personal data; once imported the database is the record.
     if job.file_path:
         Path(job.file_path).unlink(missing_ok=True)
+        plans.discard(job.file_path)
 
 
 @transaction.atomic

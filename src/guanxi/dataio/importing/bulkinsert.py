@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, models
+from django.db.backends.base.operations import BaseDatabaseOperations
 
 CHUNK = 2000
 
@@ -55,6 +56,17 @@ def db_date(value: dt.date | None) -> Any:
 
 def db_json(value: Any) -> Any:
     return connection.ops.adapt_json_value(value, DjangoJSONEncoder)
+
+
+_JSON_ENCODER = DjangoJSONEncoder()
+
+
+def json_adapter() -> Callable[[Any], Any]:
+    """``db_json`` for many values. Where the backend stores ``json.dumps(value, cls=encoder)``
+    (SQLite) one shared encoder does the same without building an encoder per value."""
+    if type(connection.ops).adapt_json_value is BaseDatabaseOperations.adapt_json_value:
+        return _JSON_ENCODER.encode
+    return db_json
 
 
 def db_decimal(field: models.Field[Any, Any], value: Any) -> Any:

@@ -12,12 +12,14 @@ contacts: those rows are reported as merged into the first.
 
 from __future__ import annotations
 
+import json
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import connection
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from guanxi.accounts.models import User
@@ -89,6 +91,8 @@ class ContactDraft:
     fields: dict[str, Any]
     phones: list[tuple[str, str, str, bool]] = field(default_factory=list)  # raw, value, label, ambiguous
     emails: list[tuple[str, str]] = field(default_factory=list)  # raw, lower-case value
+    doc: str = ""
+    sort_key: str = ""
 
     def match_keys(self) -> set[str]:
         return {p[1] for p in self.phones if p[1]} | {e[1] for e in self.emails}
@@ -253,6 +257,16 @@ def prepare(
             city=f.get("city", ""),
             district=f.get("district", ""),
         )
+        for c in draft.contacts:
+            c.doc, c.sort_key = contact_doc(
+                name=c.fields["name"],
+                phones_raw=[p[0] for p in c.phones],
+                phone_values=[p[1] for p in c.phones],
+                emails=[e[1] for e in c.emails],
+                wechat_id=c.fields.get("wechat_id", ""),
+                title=c.fields.get("title", ""),
+                department=c.fields.get("department", ""),
+            )
     if progress:
         progress(len(sheet.rows))
     return order
@@ -306,7 +320,14 @@ def _apply(
 
 # --- matching against the database --------------------------------------------------------------
 
-CHUNK = 500
+
+def _any_of(values: list[str]) -> RawSQL:
+    """``IN`` these values through one query parameter (a JSON array on SQLite, an array on
+    PostgreSQL) instead of one per value: Django prepares each bound value in Python (~4 µs) and
+    SQLite takes at most 999 per statement — 100k rows' keys were ~1,400 queries and 1.5 s."""
+    if connection.vendor == "postgresql":
+        return RawSQL("SELECT unnest(%s::text[])", (values,))
+    return RawSQL("SELECT value FROM json_each(%s)", (json.dumps(values),))
 
 
 def match(drafts: list[CustomerDraft], *, user: User, report: Report) -> None:
@@ -320,21 +341,19 @@ def match(drafts: list[CustomerDraft], *, user: User, report: Report) -> None:
     by_sort: dict[str, list[CustomerDraft]] = {}
     for draft in drafts:
         by_sort.setdefault(draft.sort_key, []).append(draft)
-    keys = list(by_sort)
-    for start in range(0, len(keys), CHUNK):
-        qs = Customer.objects.filter(sort_key__in=keys[start : start + CHUNK])
-        if restrict:
-            qs = qs.filter(pk__in=visible.values("pk"))
-        for pk, skey, province, city in qs.values_list("pk", "sort_key", "province", "city"):
-            for draft in by_sort.get(skey, []):
-                f = draft.fields
-                if (
-                    draft.existing_id is None
-                    and (not f.get("province") or not province or f["province"] == province)
-                    and (not f.get("city") or not city or f["city"] == city)
-                ):
-                    draft.existing_id = pk
-                    draft.match_reason = "同名客户 / same name"
+    qs = Customer.objects.filter(sort_key__in=_any_of(list(by_sort)))
+    if restrict:
+        qs = qs.filter(pk__in=visible.values("pk"))
+    for pk, skey, province, city in qs.values_list("pk", "sort_key", "province", "city"):
+        for draft in by_sort.get(skey, []):
+            f = draft.fields
+            if (
+                draft.existing_id is None
+                and (not f.get("province") or not province or f["province"] == province)
+                and (not f.get("city") or not city or f["city"] == city)
+            ):
+                draft.existing_id = pk
+                draft.match_reason = "同名客户 / same name"
     by_point: dict[str, list[CustomerDraft]] = {}
     by_wechat: dict[str, list[CustomerDraft]] = {}
     for draft in drafts:
@@ -345,9 +364,8 @@ def match(drafts: list[CustomerDraft], *, user: User, report: Report) -> None:
                 by_point.setdefault(key, []).append(draft)
             if contact.fields.get("wechat_id"):
                 by_wechat.setdefault(contact.fields["wechat_id"], []).append(draft)
-    point_keys = list(by_point)
-    for start in range(0, len(point_keys), CHUNK):
-        points = ContactPoint.objects.filter(value__in=point_keys[start : start + CHUNK])
+    if by_point:
+        points = ContactPoint.objects.filter(value__in=_any_of(list(by_point)))
         if restrict:
             points = points.filter(contact__customer__in=visible.values("pk"))
         for value, customer_id in points.values_list("value", "contact__customer_id"):
@@ -355,9 +373,8 @@ def match(drafts: list[CustomerDraft], *, user: User, report: Report) -> None:
                 if draft.existing_id is None:
                     draft.existing_id = customer_id
                     draft.match_reason = f"相同电话/邮箱 {value} / same phone or e-mail"
-    wechat_keys = list(by_wechat)
-    for start in range(0, len(wechat_keys), CHUNK):
-        people = Contact.objects.filter(wechat_id__in=wechat_keys[start : start + CHUNK])
+    if by_wechat:
+        people = Contact.objects.filter(wechat_id__in=_any_of(list(by_wechat)))
         if restrict:
             people = people.filter(customer__in=visible.values("pk"))
         for wechat, customer_id in people.values_list("wechat_id", "customer_id"):
@@ -464,7 +481,8 @@ def write(
         )
 
     # Existing customers: fill in what they lack, never overwrite what someone typed.
-    audits: list[AuditEvent] = []
+    # (action, customer id, name, changes): one audit event per customer, written set-based below.
+    audits: list[tuple[str, int, str, dict[str, Any]]] = []
     updated_customers = []
     if existing:
         current = Customer.objects.in_bulk([d.existing_id for d in existing])
@@ -501,7 +519,7 @@ def write(
                 customer.updated_at = now
                 updated_customers.append(customer)
                 changes["_import"] = [None, job_id]
-                audits.append(_audit(actor, "customer.update", customer.pk, customer.name, changes, now))
+                audits.append(("customer.update", customer.pk, customer.name, changes))
                 report.set_action(draft.rows, "update", customer_id=customer.pk)
             else:
                 report.set_action(
@@ -525,23 +543,14 @@ def write(
         )
     for draft in new + existing:
         for c in draft.contacts:
-            doc, skey = contact_doc(
-                name=c.fields["name"],
-                phones_raw=[p[0] for p in c.phones],
-                phone_values=[p[1] for p in c.phones],
-                emails=[e[1] for e in c.emails],
-                wechat_id=c.fields.get("wechat_id", ""),
-                title=c.fields.get("title", ""),
-                department=c.fields.get("department", ""),
-            )
             pk = next(contact_ids)
             f = c.fields
             contact_values.append(
                 (
                     pk,
                     draft.target,
-                    doc,
-                    skey,
+                    c.doc,
+                    c.sort_key,
                     scopes.get(draft.target, scope),
                     stamp,
                     stamp,
@@ -593,9 +602,11 @@ def write(
         if contacts_by_draft.get(id(draft)):
             changes["contacts"] = [[], contacts_by_draft[id(draft)]]
         changes["_import"] = [None, job_id]
-        audits.append(_audit(actor, "customer.create", draft.target, draft.fields["name"], changes, now))
+        audits.append(("customer.create", draft.target, draft.fields["name"], changes))
         report.set_action(draft.rows, "create", customer_id=draft.existing_id, keep_merge=True)
     audit_ids = bulkinsert.reserve_ids(AuditEvent, len(audits))
+    to_json = bulkinsert.json_adapter()
+    source = Source.IMPORT.value
     _inserter(
         AuditEvent,
         [
@@ -612,19 +623,8 @@ def write(
         ],
     ).insert(
         [
-            (
-                pk,
-                stamp,
-                a.actor_id,
-                a.source,
-                a.action,
-                a.object_type,
-                a.object_id,
-                a.object_repr,
-                a.customer_id,
-                bulkinsert.db_json(a.changes),
-            )
-            for pk, a in zip(audit_ids, audits, strict=True)
+            (pk, stamp, actor.pk, source, action, "customer", cid, name[:200], cid, to_json(changes))
+            for pk, (action, cid, name, changes) in zip(audit_ids, audits, strict=True)
         ]
     )
 
@@ -649,19 +649,3 @@ def write(
         "contacts_created": len(contact_rows),
         "phones_and_emails": len(points),
     }
-
-
-def _audit(
-    actor: User, action: str, customer_id: int, name: str, changes: dict[str, Any], now: Any
-) -> AuditEvent:
-    return AuditEvent(
-        created_at=now,
-        actor_id=actor.pk,
-        source=Source.IMPORT,
-        action=action,
-        object_type="customer",
-        object_id=customer_id,
-        object_repr=name[:200],
-        customer_id=customer_id,
-        changes=changes,
-    )

@@ -10,9 +10,12 @@ savepoint of the same transaction; a dry run of those runs for real and rolls ba
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+import gc
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from django.db import connection, transaction
@@ -23,7 +26,7 @@ from guanxi.audit.models import Source
 from guanxi.audit.services import audit_record
 from guanxi.core.errors import GuanxiError, ValidationFailed
 from guanxi.dataio.importing import customers as customer_import
-from guanxi.dataio.importing import values
+from guanxi.dataio.importing import plans, values
 from guanxi.dataio.importing.mapping import check_headers, guess_mapping, missing_required, source_key
 from guanxi.dataio.importing.readers import FileRejected, ParsedFile, Sheet, column_letter, read_file
 from guanxi.dataio.importing.report import Outcome, Report
@@ -60,6 +63,7 @@ class ImportOptions:
     owner: User | None = None
     job_id: int = 0
     templates: dict[str, dict[str, str]] = field(default_factory=dict)  # source_key → mapping
+    plan_path: Path | None = None  # where a preview keeps its plan and the import looks for it
 
 
 def plan_sheets(parsed: ParsedFile, options: ImportOptions) -> list[tuple[str, Sheet]]:
@@ -85,7 +89,135 @@ def run_import(
     progress: Callable[[str, int, int], None] | None = None,
 ) -> dict[str, Any]:
     """Preview (``dry_run``) or perform an import; returns the report. Raises FileRejected /
-    ImportRejected (with row/column details) when nothing can or may be written."""
+    ImportRejected (with row/column details) when nothing can or may be written.
+
+    With ``options.plan_path`` a customers preview keeps what it prepared there and the import
+    takes it back instead of preparing again, when nothing it depends on changed (``plans``)."""
+    with _collector_paused():
+        return _run(actor=actor, data=data, file_name=file_name, options=options, progress=progress)
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """An import of 100k rows holds millions of small objects (drafts, outcomes, row tuples) and
+    makes no reference cycles among them; the cyclic garbage collector would walk all of them
+    again each time enough new ones were made — a third of the Python time. It is paused for the
+    import (process-wide, for seconds) and runs again as usual afterwards."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _run(
+    *,
+    actor: User,
+    data: bytes,
+    file_name: str,
+    options: ImportOptions,
+    progress: Callable[[str, int, int], None] | None,
+) -> dict[str, Any]:
+    key = ""
+    if options.plan_path is not None:
+        key = plans.fingerprint(
+            data, file_name=file_name, kind=options.kind, encoding=options.encoding, sheet=options.sheet
+        )
+    reused = None
+    if options.plan_path is not None and not options.dry_run:
+        reused = _reuse_plan(options.plan_path, key, options, progress)
+    if reused is None:
+        report, prepared = _prepare(data=data, file_name=file_name, options=options, progress=progress)
+    else:
+        report, prepared = reused
+    snapshot = b""
+    if (
+        options.plan_path is not None
+        and options.dry_run
+        and prepared
+        and all(kind == "customers" for kind, *_ in prepared)
+    ):
+        # Taken before matching: the import matches again against the database as it is then.
+        snapshot = plans.dumps(
+            key,
+            report,
+            [
+                plans.Prepared(kind, sheet.name if sheet else "", mapping, drafts)
+                for kind, sheet, mapping, drafts in prepared
+            ],
+        )
+    owner = options.owner or actor
+    if options.dry_run and all(kind == "customers" for kind, *_ in prepared):
+        for _, _, _, drafts in prepared:
+            customer_import.match(drafts, user=actor, report=report)
+        if snapshot and options.plan_path is not None:
+            plans.save(options.plan_path, snapshot)
+        return _finish(report, options)
+    if report.rejected and not options.skip_invalid and not options.dry_run:
+        raise _rejected(report)
+    try:
+        # A dry run of a workbook whose later sheets name the customers of its first writes those
+        # customers too (and rolls everything back), so the preview of every sheet is exact.
+        rehearse = any(kind != "customers" for kind, *_ in prepared)
+        if connection.vendor == "sqlite":
+            # One big transaction: let SQLite keep the touched index pages (FTS5 above all) in
+            # memory instead of spilling them to the WAL again and again (256 MB, this connection).
+            with connection.cursor() as cursor:
+                cursor.execute("PRAGMA cache_size = -262144")
+        with transaction.atomic():
+            for kind, sheet, mapping, drafts in prepared:
+                if kind == "customers":
+                    customer_import.match(drafts, user=actor, report=report)
+                    if not options.dry_run or rehearse:
+                        report.counts.update(
+                            customer_import.write(
+                                drafts,
+                                actor=actor,
+                                owner=owner,
+                                job_id=options.job_id,
+                                on_duplicate=options.on_duplicate,
+                                report=report,
+                            )
+                        )
+                else:
+                    assert sheet is not None  # only customers plans are kept and reused
+                    _service_rows(
+                        kind, sheet, mapping, actor=actor, owner=owner, report=report, options=options
+                    )
+            if report.rejected and not options.skip_invalid and not options.dry_run:
+                raise _rejected(report)
+            if options.dry_run:
+                raise _DryRun
+            if options.job_id:
+                from guanxi.dataio.models import ImportJob
+
+                job = ImportJob.objects.get(pk=options.job_id)
+                audit_record(
+                    actor=actor,
+                    source=Source.IMPORT,
+                    action="import.commit",
+                    obj=job,
+                    changes={
+                        "rows": [None, len(report.rows)],
+                        "actions": [None, report.tally()],
+                        "counts": [None, report.counts],
+                    },
+                )
+    except _DryRun:
+        pass
+    return _finish(report, options)
+
+
+def _prepare(
+    *,
+    data: bytes,
+    file_name: str,
+    options: ImportOptions,
+    progress: Callable[[str, int, int], None] | None,
+) -> tuple[Report, list[tuple[str, Sheet | None, dict[str, str], Any]]]:
+    """Read, map and prepare every sheet (no database): the report so far and what to write."""
     parsed = read_file(data, file_name=file_name, encoding=options.encoding)
     report = Report()
     report.file = {
@@ -97,22 +229,13 @@ def run_import(
         "sheets": [s.name for s in parsed.sheets],
     }
     report.notes.extend(parsed.notes)
-    if parsed.encoding_ambiguous and not options.encoding and not options.dry_run:
-        raise FileRejected(
-            f"无法确定文件编码（可能是 {'、'.join(parsed.encoding_candidates)}），请选择编码后再导入",
-            f"the encoding is ambiguous ({', '.join(parsed.encoding_candidates)}); "
-            "choose one and import again",
-            code="encoding_ambiguous",
-        )
+    _check_encoding(report.file, options)
     sheets = plan_sheets(parsed, options)
     report.file["plan"] = []
-    prepared: list[tuple[str, Sheet, dict[str, str], Any]] = []
-    owner = options.owner or actor
+    prepared: list[tuple[str, Sheet | None, dict[str, str], Any]] = []
     for kind, sheet in sheets:
         key = source_key(sheet.headers)
-        mapping = options.mapping if options.mapping is not None and len(sheets) == 1 else None
-        if mapping is None:
-            mapping = options.templates.get(key) or guess_mapping(kind, sheet.headers)
+        mapping = _mapping_for(kind, sheet.headers, key, options, len(sheets))
         check_headers(sheet, mapping, kind, require_all=not options.dry_run)
         missing = missing_required(mapping, kind)
         report.file["plan"].append(
@@ -142,62 +265,50 @@ def run_import(
             prepared.append((kind, sheet, mapping, drafts))
         else:
             prepared.append((kind, sheet, mapping, None))
-    if options.dry_run and all(kind == "customers" for kind, *_ in prepared):
-        for _, _, _, drafts in prepared:
-            customer_import.match(drafts, user=actor, report=report)
-        return _finish(report, options)
-    if report.rejected and not options.skip_invalid and not options.dry_run:
-        raise _rejected(report)
-    try:
-        # A dry run of a workbook whose later sheets name the customers of its first writes those
-        # customers too (and rolls everything back), so the preview of every sheet is exact.
-        rehearse = any(kind != "customers" for kind, *_ in prepared)
-        if connection.vendor == "sqlite":
-            # One big transaction: let SQLite keep the touched index pages (FTS5 above all) in
-            # memory instead of spilling them to the WAL again and again (256 MB, this connection).
-            with connection.cursor() as cursor:
-                cursor.execute("PRAGMA cache_size = -262144")
-        with transaction.atomic():
-            for kind, sheet, mapping, drafts in prepared:
-                if kind == "customers":
-                    customer_import.match(drafts, user=actor, report=report)
-                    if not options.dry_run or rehearse:
-                        report.counts.update(
-                            customer_import.write(
-                                drafts,
-                                actor=actor,
-                                owner=owner,
-                                job_id=options.job_id,
-                                on_duplicate=options.on_duplicate,
-                                report=report,
-                            )
-                        )
-                else:
-                    _service_rows(
-                        kind, sheet, mapping, actor=actor, owner=owner, report=report, options=options
-                    )
-            if report.rejected and not options.skip_invalid and not options.dry_run:
-                raise _rejected(report)
-            if options.dry_run:
-                raise _DryRun
-            if options.job_id:
-                from guanxi.dataio.models import ImportJob
+    return report, prepared
 
-                job = ImportJob.objects.get(pk=options.job_id)
-                audit_record(
-                    actor=actor,
-                    source=Source.IMPORT,
-                    action="import.commit",
-                    obj=job,
-                    changes={
-                        "rows": [None, len(report.rows)],
-                        "actions": [None, report.tally()],
-                        "counts": [None, report.counts],
-                    },
-                )
-    except _DryRun:
-        pass
-    return _finish(report, options)
+
+def _check_encoding(file: dict[str, Any], options: ImportOptions) -> None:
+    if file["encoding_ambiguous"] and not options.encoding and not options.dry_run:
+        raise FileRejected(
+            f"无法确定文件编码（可能是 {'、'.join(file['encoding_candidates'])}），请选择编码后再导入",
+            f"the encoding is ambiguous ({', '.join(file['encoding_candidates'])}); "
+            "choose one and import again",
+            code="encoding_ambiguous",
+        )
+
+
+def _mapping_for(
+    kind: str, headers: list[str], key: str, options: ImportOptions, sheets: int
+) -> dict[str, str]:
+    mapping = options.mapping if options.mapping is not None and sheets == 1 else None
+    if mapping is None:
+        mapping = options.templates.get(key) or guess_mapping(kind, headers)
+    return mapping
+
+
+def _reuse_plan(
+    path: Path, key: str, options: ImportOptions, progress: Callable[[str, int, int], None] | None
+) -> tuple[Report, list[tuple[str, Sheet | None, dict[str, str], Any]]] | None:
+    """The preview's plan, checked as ``_prepare`` would check the file; None: prepare afresh."""
+    stored = plans.load(path, key)
+    if stored is None:
+        return None
+    report, prepared = stored
+    sheets = report.file["plan"]
+    for entry in sheets:
+        mapping = _mapping_for(entry["kind"], entry["headers"], entry["source_key"], options, len(sheets))
+        if mapping != entry["mapping"]:
+            return None
+    _check_encoding(report.file, options)
+    for entry in sheets:
+        # The rows passed every other header check in the preview; only "required" is stricter now.
+        check_headers(
+            Sheet(name=entry["sheet"], headers=entry["headers"], rows=[]), entry["mapping"], entry["kind"]
+        )
+        if progress:
+            progress(entry["kind"], entry["rows"], entry["rows"])
+    return report, [(p.kind, None, p.mapping, p.drafts) for p in prepared]
 
 
 def _finish(report: Report, options: ImportOptions) -> dict[str, Any]:
