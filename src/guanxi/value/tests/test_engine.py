@@ -368,15 +368,18 @@ def test_many_touches_do_not_overflow_32_bit_arithmetic(world):
     assert s.service_cost == 160 * 5000
 
 
-def test_postgresql_runs_with_raised_work_mem(settings):
+def test_postgresql_runs_with_raised_work_mem_and_asynchronous_commit(settings):
     from django.db import connection, transaction
 
-    from guanxi.value.engine.run import raise_work_mem
+    from guanxi.value.engine.run import asynchronous_commit, raise_work_mem
 
     if connection.vendor != "postgresql":
         pytest.skip("work_mem is a PostgreSQL setting")
     settings.GUANXI_VALUE_WORK_MEM_MB = 96
     with connection.cursor() as cursor, transaction.atomic():
         raise_work_mem()  # SET LOCAL: for the transaction only
+        asynchronous_commit()
         cursor.execute("SHOW work_mem")
         assert cursor.fetchone()[0] == "96MB"
+        cursor.execute("SHOW synchronous_commit")
+        assert cursor.fetchone()[0] == "off"
