@@ -21,7 +21,7 @@ from guanxi.followup.models import FollowUpTask
 from guanxi.relations.models import Referral
 from guanxi.testing.factories import UserFactory, make_customer
 from guanxi.value import services
-from guanxi.value.engine.run import classify, classify_due, months_back, period_of
+from guanxi.value.engine.run import classify, classify_due, latest_run, months_back, period_of
 from guanxi.value.models import ClassificationRun, CustomerSnapshot, LifecycleAction, RunDigest, RunSummary
 from guanxi.value.selectors import customer_value
 from guanxi.value.tests.helpers import order, product
@@ -383,3 +383,14 @@ def test_postgresql_runs_with_raised_work_mem_and_asynchronous_commit(settings):
         assert cursor.fetchone()[0] == "96MB"
         cursor.execute("SHOW synchronous_commit")
         assert cursor.fetchone()[0] == "off"
+
+
+def test_deleting_a_customer_removes_its_snapshots_and_actions(world):
+    """The derived tables have no database constraints: Django's collector does the cascade."""
+    classify(as_of=AS_OF)
+    pk = world.customer.pk
+    assert CustomerSnapshot.objects.filter(customer_id=pk).exists()
+    LifecycleAction.objects.create(customer_id=pk, lifecycle="loyal", period="2026-06", run=latest_run())
+    Customer.objects.filter(pk=pk).delete()
+    assert not CustomerSnapshot.objects.filter(customer_id=pk).exists()
+    assert not LifecycleAction.objects.filter(customer_id=pk).exists()
