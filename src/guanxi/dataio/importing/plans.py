@@ -132,7 +132,7 @@ def dumps(key: str, report: Report, prepared: list[Prepared]) -> bytes:
             for p in prepared
         ],
     }
-    return zlib.compress(json.dumps(plan, ensure_ascii=False, separators=(",", ":")).encode(), 1)
+    return zlib.compress(json.dumps(plan, separators=(",", ":")).encode(), 1)
 
 
 def _contact(item: list[Any]) -> ContactDraft:

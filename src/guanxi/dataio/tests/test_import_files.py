@@ -375,3 +375,36 @@ def test_failed_bulk_insert_puts_the_search_trigger_back(world):
             failing_insert()
         assert seen_inside == [0]  # dropped while the rows went in
         assert trigger_count() == 1
+
+
+def test_index_fill_merges_less_often_and_puts_the_setting_back(world, monkeypatch):
+    """During the one-statement fill FTS5 merges segments 16 at a time; the index's own automerge
+    setting is back afterwards, and the rows are found."""
+    from django.db import connection
+
+    from guanxi.dataio.importing import bulkinsert
+    from guanxi.search.selectors import search_all
+
+    if connection.vendor != "sqlite":
+        pytest.skip("FTS5 exists on SQLite only")
+    monkeypatch.setattr(bulkinsert, "FTS_MIN_ROWS", 3)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO customers_customer_fts (customers_customer_fts, rank) VALUES ('automerge', 8)"
+        )
+    settings: list[list[object]] = []
+
+    def record(execute, sql, params, many, context):
+        if sql.startswith('INSERT INTO "customers_customer_fts"') and "'automerge'" in sql:
+            settings.append(list(params))
+        return execute(sql, params, many, context)
+
+    rows = "".join(f"甬江精密{i:02d}厂,宋{i:02d}梅,1391234{i:04d},,浙江,宁波\n" for i in range(6))
+    with connection.execute_wrapper(record):
+        job = do_import(world.owner, (HEADER + rows).encode(), "many.csv")
+    assert job.status == "done", job.report
+    assert settings == [[bulkinsert.FILL_AUTOMERGE], [8]]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT v FROM customers_customer_fts_config WHERE k = 'automerge'")
+        assert cursor.fetchone()[0] == 8
+    assert len(search_all(user=world.owner, query="甬江").customers) == 6
