@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import os
 import zlib
 from dataclasses import dataclass
 from functools import lru_cache
@@ -71,7 +72,11 @@ def _code_version() -> str:
     digest = hashlib.sha256(str(FORMAT).encode())
     for name in _CODE_MODULES:
         module = importlib.import_module(name)
-        digest.update(Path(module.__file__ or "").read_bytes())
+        try:
+            digest.update(Path(module.__file__ or "").read_bytes())
+        except OSError:
+            # Code we cannot read cannot be compared: this process's plans match only itself.
+            digest.update(os.urandom(16))
     for library in _LIBRARIES:
         try:
             digest.update(f"{library}={metadata.version(library)}".encode())
