@@ -22,6 +22,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import IO
 
+from guanxi.dataio.importing.readers import column_letter  # the importer's own A, B, … AA naming
+
 MAX_ROWS = 1_048_576  # Excel's sheet limit, header included
 # Data rows a sheet takes under its header before the next sheet is begun (tests lower it).
 SHEET_ROWS = MAX_ROWS - 1
@@ -125,16 +127,6 @@ _SHEET_HEAD = (
     "<sheetData>"
 )
 _SHEET_TAIL = "</sheetData></worksheet>"
-
-
-def column_letter(index: int) -> str:
-    """0 → A, 25 → Z, 26 → AA."""
-    letters = ""
-    index += 1
-    while index:
-        index, rem = divmod(index - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters
 
 
 def sheet_name_clean(name: str) -> str:
