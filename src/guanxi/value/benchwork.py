@@ -129,6 +129,25 @@ def _persist_floor() -> None:
         cursor.execute("DROP TABLE IF EXISTS gx_floor_cls")
 
 
+def _discard_run(period: str) -> None:
+    """Delete a run an earlier bench made, with the follow-up tasks it created: left behind they
+    would pile up in the bench database (~200k per run at 1M customers) and slow later runs."""
+    from guanxi.followup.models import FollowUpTask
+    from guanxi.value.models import LifecycleAction, RunDigest
+
+    runs = ClassificationRun.objects.filter(period=period)
+    with transaction.atomic():
+        tasks = [
+            *LifecycleAction.objects.filter(run__in=runs, task__isnull=False).values_list(
+                "task_id", flat=True
+            ),
+            *RunDigest.objects.filter(run__in=runs, task__isnull=False).values_list("task_id", flat=True),
+        ]
+        runs.delete()
+        for start in range(0, len(tasks), 10_000):
+            FollowUpTask.objects.filter(pk__in=tasks[start : start + 10_000]).delete()
+
+
 def _timed(sql: str, params: dict[str, Any]) -> float:
     """One floor statement, with the session settings the engine runs with (work_mem on PostgreSQL)."""
     with transaction.atomic(), connection.cursor() as cursor:
@@ -164,7 +183,7 @@ def workloads(*, scale: Any, data_dir: Path, log: Callable[[str], None]) -> list
     while period_of(previous) == period_of(today):
         previous -= dt.timedelta(days=7)
     classify(as_of=previous, force=True)
-    ClassificationRun.objects.filter(period=period_of(today)).delete()
+    _discard_run(period_of(today))
     with stopwatch() as t:
         run = classify(as_of=today)
     assert run is not None
