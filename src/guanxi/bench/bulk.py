@@ -922,7 +922,16 @@ class BulkGenerator:
             cid = start + k + 1
             self.ids["customer"] = cid
             owner_id, team_id = base.sales[randrange(len(base.sales))]
-            keys = documents.scope(owner_id, team_id)
+            # Sharing is drawn first: a shared customer's rows carry its own key (documents.scope).
+            r = rand()
+            share_user = share_team = None
+            if r < 0.005:
+                other = base.sales[randrange(len(base.sales))][0]
+                share_user = other if other != owner_id else None
+            elif r < 0.0055:
+                share_team = team_id
+            shared = share_user is not None or share_team is not None
+            keys = documents.scope(owner_id, team_id, shared_customer_id=cid if shared else None)
             city = fake.CITY(rng)
             district = city.districts[randrange(len(city.districts))]
             created_epoch = self.midnight - (30 + randrange(1500)) * DAY + 9 * 3600 + randrange(9 * 3600)
@@ -1188,13 +1197,8 @@ class BulkGenerator:
             if rand() < 0.35:
                 for tag_id in rng.sample(base.tag_ids, 1 + (rand() < 0.3)):
                     tags_out.append((self.next_id("customer_tag"), cid, tag_id))
-            r = rand()
-            if r < 0.005:
-                other = base.sales[randrange(len(base.sales))][0]
-                if other != owner_id:
-                    shares_out.append((self.next_id("share"), cid, other, None, owner_id, created))
-            elif r < 0.0055:
-                shares_out.append((self.next_id("share"), cid, None, team_id, owner_id, created))
+            if shared:
+                shares_out.append((self.next_id("share"), cid, share_user, share_team, owner_id, created))
             audit_out.append(
                 (
                     self.next_id("audit"),

@@ -189,16 +189,51 @@ def customer_create(
     return customer
 
 
+def customer_scope(customer: Customer) -> str:
+    """``documents.scope`` of a saved customer: its owner, its team and, when it is shared with
+    anyone, its own key (one query)."""
+    shared = bool(customer.pk) and CustomerShare.objects.filter(customer_id=customer.pk).exists()
+    return documents.scope(
+        customer.owner_id, customer.team_id, shared_customer_id=customer.pk if shared else None
+    )
+
+
+def row_scope(customer: Customer) -> str:
+    """The scope a new contact or interaction of ``customer`` is indexed under: its customer's."""
+    return customer.search_scope or documents.scope(customer.owner_id, customer.team_id)
+
+
 def _rescope_rows(customer: Customer) -> None:
-    """A new owner or team: the customer's contacts and interactions are indexed under it too."""
+    """A new owner, team or sharing: the customer's contacts and interactions are indexed under it too."""
     from guanxi.engagement.models import Interaction
 
     Contact.objects.filter(customer_id=customer.pk).update(search_scope=customer.search_scope)
     Interaction.objects.filter(customer_id=customer.pk).update(search_scope=customer.search_scope)
 
 
-# documents.scope in SQL, for the repair below: "o<owner>" and, with a team, " t<team>".
-_SCOPE_SQL = "'o' || owner_id || CASE WHEN team_id IS NULL THEN '' ELSE ' t' || team_id END"
+def share_changed(sender: Any, instance: CustomerShare, **kwargs: Any) -> None:
+    """A share was saved or deleted: its customer is shared or not any more, and its rows' search
+    key (``c<id>``, documents.scope) follows, in the same transaction (post_save / post_delete)."""
+    customer = Customer.objects.filter(pk=instance.customer_id).only(
+        "id", "owner_id", "team_id", "search_scope"
+    )
+    found = customer.first()
+    if found is None:
+        return  # the customer itself is being deleted
+    scope = customer_scope(found)
+    if scope != found.search_scope:
+        found.search_scope = scope
+        Customer.objects.filter(pk=found.pk).update(search_scope=scope)
+        _rescope_rows(found)
+
+
+# documents.scope in SQL, for the repair below: "o<owner>", with a team " t<team>", and when the
+# customer is shared " c<id>".
+_SCOPE_SQL = (
+    "'o' || owner_id || CASE WHEN team_id IS NULL THEN '' ELSE ' t' || team_id END"
+    " || CASE WHEN EXISTS (SELECT 1 FROM customers_customershare s"
+    " WHERE s.customer_id = customers_customer.id) THEN ' c' || id ELSE '' END"
+)
 _ROW_SCOPE_SQL = "(SELECT c.search_scope FROM customers_customer c WHERE c.id = {table}.customer_id)"
 
 
@@ -255,7 +290,7 @@ def customer_update(
     _full_clean(customer, exclude=["owner", "team", "search_doc", "sort_key"])
     customer.search_doc = customer_search_doc(customer)
     old_scope = customer.search_scope
-    customer.search_scope = documents.scope(customer.owner_id, customer.team_id)
+    customer.search_scope = customer_scope(customer)
     customer.sort_key = sort_key(customer.name, person=customer.kind == CustomerKind.PERSON)
     customer.save()
     if customer.search_scope != old_scope:
@@ -405,7 +440,7 @@ def contact_create(
     points = _normalise_points(phones, emails)
     contact.sort_key = sort_key(contact.name, person=True)
     contact.search_doc = contact_search_doc(contact, points)
-    contact.search_scope = documents.scope(customer.owner_id, customer.team_id)
+    contact.search_scope = row_scope(customer)
     contact.save()
     for point in points:
         point.contact = contact

@@ -27,9 +27,15 @@ from guanxi.audit.models import Source
 from guanxi.audit.services import audit_record, snapshot
 from guanxi.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from guanxi.customers.models import Contact, ContactPoint, Customer, CustomerKind
-from guanxi.customers.services import CONTACT_FIELDS, CUSTOMER_FIELDS, contact_search_doc, customer_search_doc
+from guanxi.customers.services import (
+    CONTACT_FIELDS,
+    CUSTOMER_FIELDS,
+    contact_search_doc,
+    customer_scope,
+    customer_search_doc,
+    row_scope,
+)
 from guanxi.dataio.models import MergeRecord
-from guanxi.search import documents
 from guanxi.search.pinyin import sort_key
 
 
@@ -111,7 +117,7 @@ def _refresh_customer(customer: Customer) -> None:
         m=Max("occurred_at")
     )["m"]
     customer.search_doc = customer_search_doc(customer)
-    customer.search_scope = documents.scope(customer.owner_id, customer.team_id)
+    customer.search_scope = customer_scope(customer)
     customer.sort_key = sort_key(customer.name, person=customer.kind == CustomerKind.PERSON)
     customer.save()
     refresh_customer_order_figures(customer.pk)
@@ -131,7 +137,7 @@ def _refresh_contact(contact: Contact) -> None:
     )["m"]
     contact.search_doc = contact_search_doc(contact, contact.points.all())
     contact.sort_key = sort_key(contact.name, person=True)
-    contact.search_scope = documents.scope(contact.customer.owner_id, contact.customer.team_id)
+    contact.search_scope = row_scope(contact.customer)
     contact.save()
 
 

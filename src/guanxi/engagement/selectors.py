@@ -102,7 +102,7 @@ def _note_hits(
     hits: list[int] = []
     limit = size + 1
     while True:
-        ids, complete = newest_matches(Interaction, terms, scope=branch.scope, below=below, limit=limit)
+        ids, complete = newest_matches(Interaction, terms, scope=branch.index_keys, below=below, limit=limit)
         hits += _in_branch(branch, ids, customer_id)
         if complete or len(hits) > size:
             return hits

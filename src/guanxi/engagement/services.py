@@ -16,6 +16,7 @@ from guanxi.audit.models import Source
 from guanxi.audit.services import audit_record, diff, snapshot
 from guanxi.core.errors import ValidationFailed, require
 from guanxi.customers.models import Contact, Customer
+from guanxi.customers.services import row_scope
 from guanxi.engagement.models import Channel, Direction, Interaction
 from guanxi.search import documents
 
@@ -132,7 +133,7 @@ def interaction_log(
     interaction = Interaction(customer=customer, created_by=actor, **data)
     interaction.summary = interaction.summary.strip()
     interaction.search_doc = interaction_search_doc(interaction)
-    interaction.search_scope = documents.scope(customer.owner_id, customer.team_id)
+    interaction.search_scope = row_scope(customer)
     interaction.save()
     if contact_list:
         interaction.contacts.set(contact_list)

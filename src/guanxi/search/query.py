@@ -14,8 +14,8 @@ from guanxi.search.documents import QueryTerm
 
 M = TypeVar("M", bound=Model)
 
-# One visibility key of documents.scope: o<owner id> or t<team id>.
-SCOPE_TOKEN = re.compile(r"[ot][0-9]+")
+# One visibility key of documents.scope: o<owner id>, t<team id> or c<shared customer id>.
+SCOPE_TOKEN = re.compile(r"[otc][0-9]+")
 
 # Models with a search_doc column and an index over it (FTS5 table on SQLite, GIN on PostgreSQL).
 INDEXED_TABLES = ("customers_customer", "customers_contact", "engagement_interaction")
@@ -31,7 +31,8 @@ def _fts5_match(terms: list[QueryTerm], scope: str | None = None) -> str:
     words = " ".join(f'"{t.token}"*' if t.prefix else f'"{t.token}"' for t in terms)
     match = f"search_doc : ({words})"
     if scope:
-        match += f' AND search_scope : "{_scope_token(scope)}"'
+        keys = " OR ".join(f'"{key}"' for key in _scope_keys(scope))
+        match += f" AND search_scope : ({keys})"
     return match
 
 
@@ -39,16 +40,19 @@ def _tsquery(terms: list[QueryTerm]) -> str:
     return " & ".join(f"{t.token}:*" if t.prefix else t.token for t in terms)
 
 
-def _scope_token(scope: str) -> str:
-    if not SCOPE_TOKEN.fullmatch(scope):
+def _scope_keys(scope: str) -> list[str]:
+    """The keys of a scope: one (``o3``) or several separated by spaces, any of which may match
+    (``c17 c42``: the rows of these shared customers)."""
+    keys = scope.split()
+    if not keys or not all(SCOPE_TOKEN.fullmatch(key) for key in keys):
         raise ValueError(f"not a scope key: {scope!r}")
-    return scope
+    return keys
 
 
 def _pg_scope(scope: str | None, params: list[int | str]) -> str:
     if not scope:
         return ""
-    params.append(_scope_token(scope))
+    params.append(" | ".join(_scope_keys(scope)))
     return " AND scope_tsv @@ to_tsquery('simple', %s)"
 
 
@@ -57,8 +61,9 @@ def filter_matching(
 ) -> QuerySet[M]:
     """Narrow ``queryset`` to rows whose search document matches every term.
 
-    ``scope`` (a key of ``documents.scope``: ``o<owner>``/``t<team>``) makes the index return only
-    that owner's or team's rows, intersected inside the index.
+    ``scope`` (keys of ``documents.scope``: ``o<owner>``, ``t<team>``, or ``c<id> c<id>…`` for
+    shared customers — any of them) makes the index return only those rows, intersected inside
+    the index.
     """
     if not terms:
         return queryset
@@ -73,6 +78,10 @@ def filter_matching(
     params: list[int | str] = [_tsquery(terms)]
     where = "search_tsv @@ to_tsquery('simple', %s)" + _pg_scope(scope, params)
     sql = f"SELECT id FROM {table} WHERE {where}"  # noqa: S608 - fixed names, params bound
+    if scope:
+        # The index finds the few rows of the key(s) that match; left free, given a list of shared
+        # customers' ids beside it, the planner reads those rows and tests each document instead.
+        sql = f"WITH m AS MATERIALIZED ({sql}) SELECT id FROM m"  # noqa: S608 - as above
     return queryset.filter(id__in=RawSQL(sql, params))  # noqa: S611 - parameterised
 
 
