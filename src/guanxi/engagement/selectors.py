@@ -58,6 +58,8 @@ def interaction_list(
     cursor: str | None = None,
     size: int = 50,
     with_people: bool = True,
+    branches: list[Branch] | None = None,
+    fields: tuple[str, ...] = (),
 ) -> Page[Interaction]:
     """Interactions the user may see, newest first; with ``q``, those whose notes match it
     (most recently logged first). ``with_people=False`` skips loading contacts and participants."""
@@ -66,7 +68,10 @@ def interaction_list(
         return Page([], None)
 
     def loaded(qs: QuerySet[Interaction]) -> QuerySet[Interaction]:
-        qs = qs.select_related("customer", "created_by").defer("search_doc", "customer__search_doc")
+        if fields:  # only these columns (see customers.selectors.customer_list)
+            qs = qs.select_related("customer").only(*fields)
+        else:
+            qs = qs.select_related("customer", "created_by").defer("search_doc", "customer__search_doc")
         return qs.prefetch_related("contacts", "participants") if with_people else qs
 
     if not terms:
@@ -76,7 +81,7 @@ def interaction_list(
         return paginate(loaded(qs), TIME_SORT, cursor=cursor, size=size)
     below = decode_cursor(cursor, SEARCH_SORT)[2] if cursor else None
     hits: set[int] = set()
-    for branch in visibility_branches(user):
+    for branch in visibility_branches(user) if branches is None else branches:
         hits.update(_note_hits(branch, terms, below=below, customer_id=customer_id, size=size))
     page = sorted(hits, reverse=True)[: size + 1]
     # The ids were checked against their branch already: load them by primary key only.

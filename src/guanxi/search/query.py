@@ -40,6 +40,26 @@ def _tsquery(terms: list[QueryTerm]) -> str:
     return " & ".join(f"{t.token}:*" if t.prefix else t.token for t in terms)
 
 
+# PostgreSQL tables with ``prefix_tsv``: each token's first two characters as words (search 0004).
+PREFIX2_TABLES = ("customers_customer", "customers_contact")
+
+
+def _pg_match(table: str, terms: list[QueryTerm], scope: str | None, params: list[int | str]) -> str:
+    """The WHERE of a match on PostgreSQL. A 2-character prefix term (``cj``) is an exact word of
+    ``prefix_tsv`` where the table has one — the same rows as ``cj:*`` on the document, without
+    collecting every posting of every word that begins with it."""
+    two = [t for t in terms if t.prefix and len(t.token) == 2] if table in PREFIX2_TABLES else []
+    rest = [t for t in terms if t not in two]
+    conditions = []
+    if rest:
+        params.append(_tsquery(rest))
+        conditions.append("search_tsv @@ to_tsquery('simple', %s)")
+    if two:
+        params.append(" & ".join(t.token for t in two))
+        conditions.append("prefix_tsv @@ to_tsquery('simple', %s)")
+    return " AND ".join(conditions) + _pg_scope(scope, params)
+
+
 def _scope_keys(scope: str) -> list[str]:
     """The keys of a scope: one (``o3``) or several separated by spaces, any of which may match
     (``c17 c42``: the rows of these shared customers)."""
@@ -74,9 +94,9 @@ def filter_matching(
         fts = fts_table(table)
         sql = f"SELECT rowid FROM {fts} WHERE {fts} MATCH %s"  # noqa: S608 - fixed names, params bound
         return queryset.filter(id__in=RawSQL(sql, [_fts5_match(terms, scope)]))  # noqa: S611
-    # search_tsv / scope_tsv: stored tsvectors with one GIN index over both (migrations 0002, 0003).
-    params: list[int | str] = [_tsquery(terms)]
-    where = "search_tsv @@ to_tsquery('simple', %s)" + _pg_scope(scope, params)
+    # search_tsv / scope_tsv / prefix_tsv: stored tsvectors, one GIN index over them (search 0002-4).
+    params: list[int | str] = []
+    where = _pg_match(table, terms, scope, params)
     sql = f"SELECT id FROM {table} WHERE {where}"  # noqa: S608 - fixed names, params bound
     if scope:
         # The index finds the few rows of the key(s) that match; left free, given a list of shared
@@ -164,8 +184,8 @@ def _pg_newest_matches(
     index intersects the word and the key and the few matches are sorted; without one (an
     administrator) a lazy probe reads at most PG_PROBE matches, and only a frequent word, whose
     newest matches are near the top, walks the primary key."""
-    params: list[int | str] = [_tsquery(terms)]
-    where = "search_tsv @@ to_tsquery('simple', %s)" + _pg_scope(scope, params)
+    params: list[int | str] = []
+    where = _pg_match(table, terms, scope, params)
     outer, outer_params = "", []
     if below is not None:
         outer, outer_params = " WHERE id < %s", [below]

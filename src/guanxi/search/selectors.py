@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from guanxi.accounts.models import User
-from guanxi.customers.selectors import CustomerFilters, contact_list, customer_list
+from guanxi.customers.selectors import CustomerFilters, contact_list, customer_list, visibility_branches
 from guanxi.engagement.selectors import interaction_list
 
 
@@ -34,7 +34,15 @@ def search_all(*, user: User, query: str, limit: int = 10) -> SearchResults:
     results = SearchResults(query=query)
     if not query.strip():
         return results
-    for c in customer_list(user=user, filters=CustomerFilters(q=query, sort="name"), size=limit).items:
+    branches = visibility_branches(user)  # read once for the three lists
+    customers = customer_list(
+        user=user,
+        filters=CustomerFilters(q=query, sort="name"),
+        size=limit,
+        branches=branches,
+        fields=("id", "name", "city", "industry", "sort_key"),
+    )
+    for c in customers.items:
         results.customers.append(
             {
                 "id": c.pk,
@@ -43,7 +51,15 @@ def search_all(*, user: User, query: str, limit: int = 10) -> SearchResults:
                 "customer_id": c.pk,
             }
         )
-    for ct in contact_list(user=user, q=query, size=limit).items:
+    contacts = contact_list(
+        user=user,
+        q=query,
+        size=limit,
+        with_points=False,
+        branches=branches,
+        fields=("id", "name", "title", "sort_key", "customer", "customer__name"),
+    )
+    for ct in contacts.items:
         results.contacts.append(
             {
                 "id": ct.pk,
@@ -52,7 +68,15 @@ def search_all(*, user: User, query: str, limit: int = 10) -> SearchResults:
                 "customer_id": ct.customer_id,
             }
         )
-    for i in interaction_list(user=user, q=query, size=limit, with_people=False).items:
+    interactions = interaction_list(
+        user=user,
+        q=query,
+        size=limit,
+        with_people=False,
+        branches=branches,
+        fields=("id", "summary", "occurred_at", "customer", "customer__name"),
+    )
+    for i in interactions.items:
         results.interactions.append(
             {
                 "id": i.pk,

@@ -331,3 +331,29 @@ def test_python_match_agrees_with_the_index(data, query):
         in_python = {pk for pk, doc in qs.values_list("id", "search_doc") if matches(doc, terms)}
         assert in_python == {row.pk for row in indexed}, (model, query)
     assert found, query  # the data has matches to find
+
+
+def test_two_letter_prefixes_use_their_own_index_words_on_postgresql(data):
+    """PostgreSQL answers a 2-character prefix (initials: hw, zw) from ``prefix_tsv``: the first two
+    characters of every token of the document — the same rows as ``hw:*`` on the document."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from guanxi.customers.models import Contact
+
+    owner = data[0]
+    with CaptureQueriesContext(connection) as ctx:
+        assert names(customer_list(user=owner, filters=CustomerFilters(q="hw"))) == ["华为技术有限公司"]
+        assert names(contact_list(user=owner, q="zw")) == ["张伟"]
+    uses_prefix_words = any("prefix_tsv" in q["sql"] for q in ctx.captured_queries)
+    assert uses_prefix_words == (connection.vendor == "postgresql")
+    if connection.vendor != "postgresql":
+        return
+    for model in (Customer, Contact):
+        table = model._meta.db_table
+        for pk, doc in model.objects.values_list("id", "search_doc"):
+            expected = sorted({token[:2] for token in doc.split() if len(token) >= 2})
+            with connection.cursor() as cursor:
+                sql = f"SELECT tsvector_to_array(prefix_tsv) FROM {table} WHERE id = %s"  # noqa: S608
+                cursor.execute(sql, [pk])
+                assert sorted(cursor.fetchone()[0]) == expected, (table, doc)
