@@ -512,12 +512,21 @@ def measure(
     log_dir: Path,
     load: dict[str, float],
     log: Callable[[str], None] = print,
+    only: list[str] | None = None,
 ) -> list[PageResult]:
-    """Time every page over HTTP, then its SQL floor. ``load`` receives the 1-minute load averages."""
+    """Time every page (``only``: those with these keys) over HTTP, then its SQL floor. ``load``
+    receives the 1-minute load averages."""
     from guanxi.bench.bulk import BENCH_PASSWORD
 
     sales, manager = bench_users()
     pages = build_pages(sales=sales, manager=manager, requests=requests, warmup=warmup, seed=seed)
+    if only is not None:
+        unknown = set(only) - {p.key for p in pages}
+        if unknown:
+            raise ValueError(f"unknown page keys: {', '.join(sorted(unknown))}")
+        pages = [p for p in pages if p.key in only]
+    if not pages:
+        return []
     results = {p.key: PageResult(p.key, p.label, p.target, p.note, p.target_ms) for p in pages}
     env = dict(os.environ)
     if connection.vendor == "postgresql" and env.get("DATABASE_URL") and "?" not in env["DATABASE_URL"]:

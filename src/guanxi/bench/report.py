@@ -39,6 +39,22 @@ def _title(result: dict[str, Any]) -> str:
     return f"{ENGINE_NAMES.get(result['engine'], result['engine'])}, {result['scale']}"
 
 
+def _provenance(result: dict[str, Any]) -> list[str]:
+    """The run a section comes from, and what part of the bench it ran (``--pages``/``--workloads``)."""
+    lines = []
+    if result.get("command"):
+        lines.append(f"Measured by `{result['command']}` ({result.get('run_started_at', '?')}).")
+    subset = result.get("subset") or {}
+    parts = [
+        f"{what}: {', '.join(names) or 'none'}"
+        for what, names in (("pages", subset.get("pages")), ("workloads", subset.get("workloads")))
+        if names is not None
+    ]
+    if parts:
+        lines.append("A partial run — " + "; ".join(parts) + ". Pages and workloads not listed were not run.")
+    return [*lines, ""] if lines else []
+
+
 def _pages(result: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {p["key"]: p for p in result.get("pages", [])}
 
@@ -287,6 +303,7 @@ def write_report(
             + (" _(from an earlier run, merged)_" if result.get("merged_from_earlier_run") else ""),
             "",
         ]
+        out += _provenance(result)
         out += page_table(result)
         if result.get("workloads"):
             out += ["", "Workloads (batch jobs, imports, exports — `guanxi.<package>.benchwork`):", ""]

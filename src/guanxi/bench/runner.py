@@ -52,6 +52,8 @@ class RunOptions:
     command: str = ""
     fts: str = "rebuild"
     report_only: bool = False
+    pages: list[str] | None = None  # page keys to time (None: all)
+    workloads: list[str] | None = None  # packages whose workloads run (None: all)
     started_at: str = ""
     runs: list[tuple[str, str]] = field(default_factory=list)
 
@@ -226,6 +228,10 @@ def run_one(engine: str, scale: str, opts: RunOptions, log: Callable[[str], None
     ]
     if reuse:
         cmd.append("--keep")
+    if opts.pages is not None:
+        cmd += ["--pages", ",".join(opts.pages) or "none"]
+    if opts.workloads is not None:
+        cmd += ["--workloads", ",".join(opts.workloads) or "none"]
     started = time.perf_counter()
     proc = subprocess.run(cmd, env=env, cwd=PROJECT_DIR, check=False)
     if proc.returncode != 0 or not result_path.exists():
@@ -235,6 +241,7 @@ def run_one(engine: str, scale: str, opts: RunOptions, log: Callable[[str], None
     result["command"] = opts.command
     result["run_started_at"] = opts.started_at
     result["requests"], result["warmup"] = opts.requests, opts.warmup
+    result["subset"] = {"pages": opts.pages, "workloads": opts.workloads}
     results_dir = opts.data_dir / "results"
     results_dir.mkdir(parents=True, exist_ok=True)
     (results_dir / f"{engine}-{scale}.json").write_text(json.dumps(result, indent=1, ensure_ascii=False))

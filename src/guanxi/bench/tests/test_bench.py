@@ -188,3 +188,50 @@ def test_workload_table_rates_ratios_and_verdicts():
     )
     assert lines[3] == "| Duplicate scan | 40.00 | – | – | – | – | < 30 s | **FAIL** |  |"
     assert workload_table({}) == []
+
+
+def test_a_partial_run_says_what_it_ran(tmp_path):
+    result = {
+        "engine": "postgresql",
+        "scale": "large",
+        "generation": bulk.GenerationStats(scale="large", engine="postgresql", seed=1).to_dict(),
+        "counts": {"customers": 10},
+        "pages": [],
+        "command": "guanxi bench --scales large --pages list,search --workloads none",
+        "run_started_at": "2026-11-24T14:00:00+08:00",
+        "subset": {"pages": ["list", "search"], "workloads": []},
+    }
+    out = tmp_path / "BENCHMARKS.md"
+    write_report(
+        out,
+        results=[result],
+        facts={"nproc": 2},
+        command="guanxi bench",
+        started_at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
+        seconds=60,
+        requests=10,
+        warmup=2,
+        notes=[],
+    )
+    text = out.read_text()
+    assert "A partial run — pages: list, search; workloads: none." in text
+    assert "Measured by `guanxi bench --scales large --pages list,search --workloads none`" in text
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [(["--pages", "list;drop"], "--pages"), (["--workloads", "../x"], "--workloads")],
+)
+def test_bench_rejects_bad_subset_names(args, message):
+    from django.core.management import CommandError, call_command
+
+    with pytest.raises(CommandError, match=message):
+        call_command("bench", "--scales", "small", "--engines", "sqlite", *args)
+
+
+def test_workload_providers_by_package():
+    from guanxi.bench.workloads import workload_providers
+
+    assert [p.__module__ for p in workload_providers(only=["value"])] == ["guanxi.value.benchwork"]
+    assert workload_providers(only=[]) == []
+    assert len(workload_providers()) >= 2

@@ -25,6 +25,21 @@ def _names(value: str, known: tuple[str, ...], what: str) -> list[str]:
     return names
 
 
+def _subset(value: str, option: str) -> list[str] | None:
+    """``--pages`` / ``--workloads``: None for all, [] for none, else the names given."""
+    if not value.strip():
+        return None
+    if value.strip() == "none":
+        return []
+    names = [v.strip() for v in value.split(",") if v.strip()]
+    bad = [n for n in names if not n.replace("_", "").isalnum()]
+    if bad:
+        raise CommandError(
+            f"{option} 的名称无效：{', '.join(bad)} / {option}: invalid names: {', '.join(bad)}"
+        )
+    return names
+
+
 class Command(BaseCommand):
     help = "Run the benchmarks and write BENCHMARKS.md / 运行性能基准并生成 BENCHMARKS.md"
 
@@ -47,6 +62,16 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=2026)
         parser.add_argument("--data-dir", default=str(PROJECT_DIR / "bench-data"))
         parser.add_argument("--pg-url", default=DEFAULT_PG, help=f"PostgreSQL server (default {DEFAULT_PG})")
+        parser.add_argument(
+            "--pages",
+            default="",
+            help="only these pages (comma-separated keys, e.g. list,customer,search; 'none': no page)",
+        )
+        parser.add_argument(
+            "--workloads",
+            default="",
+            help="only the workloads of these packages (e.g. value,dataio; 'none': no workload)",
+        )
         parser.add_argument(
             "--fts",
             choices=("rebuild", "trigger"),
@@ -79,6 +104,8 @@ class Command(BaseCommand):
             command=" ".join(shlex.quote(a) for a in ["guanxi", *sys.argv[1:]]),
             fts=opts["fts"],
             report_only=opts["report_only"],
+            pages=_subset(opts["pages"], "--pages"),
+            workloads=_subset(opts["workloads"], "--workloads"),
         )
         results = run(options, log=lambda line: self.stdout.write(line))
         failed = [r for r in results if "error" in r and not r.get("merged_from_earlier_run")]

@@ -30,6 +30,8 @@ class Command(BaseCommand):
         parser.add_argument("--result", required=True)
         parser.add_argument("--keep", action="store_true")
         parser.add_argument("--fts", default="rebuild")
+        parser.add_argument("--pages", default="", help="page keys to time (empty: all; 'none')")
+        parser.add_argument("--workloads", default="", help="packages whose workloads run (empty: all)")
 
     def handle(self, *args: Any, **opts: Any) -> None:
         if connection.vendor != opts["engine"]:
@@ -61,6 +63,7 @@ class Command(BaseCommand):
         sales, _manager = measure.bench_users()
         log(f"  measuring ({opts['requests']} requests per page after {opts['warmup']} warm-up)")
         load: dict[str, float] = {}
+        only_pages = _subset(opts["pages"])
         pages = measure.measure(
             requests=opts["requests"],
             warmup=opts["warmup"],
@@ -68,9 +71,11 @@ class Command(BaseCommand):
             log_dir=data_dir,
             load=load,
             log=log,
+            only=only_pages,
         )
+        only_workloads = _subset(opts["workloads"])
         workloads = []
-        for provider in workload_providers():
+        for provider in workload_providers(only=only_workloads):
             workloads += [w.summary() for w in provider(scale=scale, data_dir=data_dir, log=log)]
         result = {
             "engine": opts["engine"],
@@ -89,6 +94,12 @@ class Command(BaseCommand):
             "pid": os.getpid(),
         }
         Path(opts["result"]).write_text(json.dumps(result, indent=1, ensure_ascii=False))
+
+
+def _subset(value: str) -> list[str] | None:
+    if not value:
+        return None
+    return [] if value == "none" else value.split(",")
 
 
 def _db_size_mb() -> float:
