@@ -231,6 +231,14 @@ def _prepare(
     report.notes.extend(parsed.notes)
     _check_encoding(report.file, options)
     sheets = plan_sheets(parsed, options)
+    left = [s.name for s in parsed.sheets if s.rows and all(s is not chosen for _, chosen in sheets)]
+    if left:
+        # Said, not silently dropped: an export longer than one sheet continues on "customers (2)"…
+        report.notes.append(
+            f"以下工作表未导入：{'、'.join(left)}。每次导入一个工作表（按类型命名的工作表除外），"
+            f"请选择工作表后再次导入。 / Sheets not imported: {', '.join(left)}. One sheet is imported at a"
+            " time (unless the sheets are named by kind): import the others by choosing their sheet."
+        )
     report.file["plan"] = []
     prepared: list[tuple[str, Sheet | None, dict[str, str], Any]] = []
     for kind, sheet in sheets:

@@ -159,6 +159,30 @@ def test_workbook_with_one_sheet_per_kind(world):
     assert order.number == "SO-1" and order.lines.count() == 2 and str(order.amount) == "15.00"
 
 
+def test_sheets_left_out_of_an_import_are_named_in_its_report(world):
+    """An export longer than one sheet goes on in "customers (2)": an import of its first sheet says
+    which sheets it did not read instead of dropping them without a word."""
+    buffer = io.BytesIO()
+    workbook = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    for name, rows in (
+        ("customers", [["客户名称", "手机"], ["腾达贸易", "13900139005"]]),
+        ("customers (2)", [["客户名称", "手机"], ["华为技术", "13900139006"]]),
+        ("empty", []),
+    ):
+        sheet = workbook.add_worksheet(name)
+        for r, row in enumerate(rows):
+            for c, value in enumerate(row):
+                sheet.write_string(r, c, value)
+    workbook.close()
+    job = services.import_preview(actor=world.owner, data=buffer.getvalue(), file_name="export.xlsx")
+    notes = " ".join(job.report["notes"])
+    assert "Sheets not imported: customers (2)." in notes and "empty" not in notes
+    second = services.import_preview(
+        actor=world.owner, data=buffer.getvalue(), file_name="export.xlsx", sheet="customers (2)"
+    )
+    assert "Sheets not imported: customers." in " ".join(second.report["notes"])
+
+
 # --- malformed: rejected, nothing changed ---------------------------------------------------------
 
 
