@@ -163,12 +163,9 @@ def classify(
         step("snapshot", sql.snapshot_sql(d, config, rules, params))
         persisted = step("persist", sql.persist_sql(d))
         step("clear_archived", sql.CLEAR_SQL)
-        step("summary", sql.SUMMARY_SQL)
         started = time.perf_counter()
-        moves = CustomerSnapshot.objects.filter(run=run).exclude(movement=0)
-        run.moved_up = moves.filter(movement__gt=0).count()
-        run.moved_down = moves.filter(movement__lt=0).count()
-        timings["movement"] = round(time.perf_counter() - started, 4)
+        class_stats = _summarise(run)
+        timings["summary"] = round(time.perf_counter() - started, 4)
         started = time.perf_counter()
         tasks = _lifecycle_tasks(run, as_of, period)
         timings["actions"] = round(time.perf_counter() - started, 4)
@@ -182,7 +179,7 @@ def classify(
         run.finished_at = timezone.now()
         run.triggered_by = actor
         run.source = str(source)
-        run.config = _config_record(config, rules) | {"classes": _class_stats(run), "persisted": persisted}
+        run.config = _config_record(config, rules) | {"classes": class_stats, "persisted": persisted}
         run.timings = timings
         run.save()
         audit_record(
@@ -219,24 +216,53 @@ def _config_record(config: Any, rules: list[Any]) -> dict[str, Any]:
     }
 
 
-def _class_stats(run: ClassificationRun) -> dict[str, Any]:
-    """Per computed class: count, lowest score and mean percentile ranks — the "path up" reads them."""
-    from django.db.models import Avg, Count, Min
+def _summarise(run: ClassificationRun) -> dict[str, Any]:
+    """One pass over the run's snapshot for everything counted from it: the summary rows (class ×
+    tier × lifecycle, for the trend charts), the moves up and down, and per computed class its
+    count, lowest score and mean percentile ranks (the "path up" reads them). Returns the latter.
 
-    prs = {f"pr_{name}": Avg(f"pr_{name}") for name in INDICATORS}
-    rows = (
-        CustomerSnapshot.objects.filter(run=run)
-        .values("computed_class")
-        .annotate(count=Count("id"), min_score=Min("score"), **prs)
-        .order_by("computed_class")
+    One GROUP BY over the four labels, folded in Python (at most 4 × 4 × 4 × 6 groups): three
+    separate passes over 100k wide snapshot rows took ~0.3 s of a run at medium scale."""
+    prs = ", ".join(f"SUM(pr_{name})" for name in INDICATORS)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""SELECT computed_class, value_class, tier, lifecycle, COUNT(*), SUM(revenue), SUM(profit),
+                MIN(score), SUM(CASE WHEN movement > 0 THEN 1 ELSE 0 END),
+                SUM(CASE WHEN movement < 0 THEN 1 ELSE 0 END), {prs}
+            FROM value_customersnapshot WHERE run_id = %s
+            GROUP BY computed_class, value_class, tier, lifecycle""",  # noqa: S608 - fixed column names
+            [run.pk],
+        )
+        groups = cursor.fetchall()
+    summary: dict[tuple[str, str, str], list[int]] = {}
+    classes: dict[str, dict[str, Any]] = {}
+    run.moved_up = run.moved_down = 0
+    for computed, value_class, tier, lifecycle, n, revenue, profit, low, up, down, *pr_sums in groups:
+        row = summary.setdefault((value_class, tier, lifecycle), [0, 0, 0])
+        row[0] += n
+        row[1] += int(revenue or 0)
+        row[2] += int(profit or 0)
+        run.moved_up += int(up)
+        run.moved_down += int(down)
+        c = classes.setdefault(computed, {"count": 0, "min_score": low, "sums": [0] * len(INDICATORS)})
+        c["count"] += n
+        c["min_score"] = min(c["min_score"], low)
+        c["sums"] = [a + int(b or 0) for a, b in zip(c["sums"], pr_sums, strict=True)]
+    RunSummary.objects.bulk_create(
+        RunSummary(
+            run=run, value_class=k[0], tier=k[1], lifecycle=k[2], customers=v[0], revenue=v[1], profit=v[2]
+        )
+        for k, v in sorted(summary.items())
     )
     return {
-        r["computed_class"]: {
-            "count": r["count"],
-            "min_score": r["min_score"],
-            "pr": {name: round(float(r[f"pr_{name}"] or 0)) for name in INDICATORS},
+        computed: {
+            "count": c["count"],
+            "min_score": c["min_score"],
+            "pr": {
+                name: round(total / c["count"]) for name, total in zip(INDICATORS, c["sums"], strict=True)
+            },
         }
-        for r in rows
+        for computed, c in sorted(classes.items())
     }
 
 
