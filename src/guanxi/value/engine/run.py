@@ -104,12 +104,30 @@ def asynchronous_commit() -> None:
             cursor.execute("SET LOCAL synchronous_commit = off")
 
 
-def _empty_stage() -> None:
+def _open_stage() -> None:
+    """An empty scratch table for the stage step.
+
+    SQLite: a TEMP table of the same definition, which shadows the model's table for this
+    connection: its ~100k rows never reach the write-ahead log, nor the checkpoint that copies the
+    log into the database after the run commits (at medium scale ~0.3 s of a run went to writing
+    and then deleting them). Dropped at the end of the run, or with its rollback.
+    PostgreSQL: the model's table itself, UNLOGGED (migration 0005), emptied by TRUNCATE."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("TRUNCATE value_indicatorstage")
+            return
+        cursor.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'value_indicatorstage'")
+        ddl = cursor.fetchone()[0]
+        cursor.execute("DROP TABLE IF EXISTS temp.value_indicatorstage")
+        cursor.execute(ddl.replace("CREATE TABLE", "CREATE TEMP TABLE", 1))
+
+
+def _close_stage() -> None:
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute("TRUNCATE value_indicatorstage")
         else:
-            cursor.execute("DELETE FROM value_indicatorstage")
+            cursor.execute("DROP TABLE temp.value_indicatorstage")
 
 
 def classify(
@@ -156,7 +174,7 @@ def classify(
             return rows
 
         started = time.perf_counter()
-        _empty_stage()
+        _open_stage()
         timings["clear"] = round(time.perf_counter() - started, 4)
         population = step("stage", sql.stage_sql(d))
         params["population"] = population  # the n of every percentile rank (no COUNT(*) OVER () pass)
@@ -172,7 +190,7 @@ def classify(
         started = time.perf_counter()
         tasks += _digests(run, as_of)
         timings["tasks"] = round(time.perf_counter() - started, 4)
-        _empty_stage()
+        _close_stage()
         run.population = population
         run.tasks_created += tasks
         run.status = RunStatus.DONE
@@ -324,7 +342,7 @@ def _digests(run: ClassificationRun, as_of: dt.date) -> int:
 
     rows = (
         CustomerSnapshot.objects.filter(run=run)
-        .exclude(movement=0)
+        .filter(Q(movement__lt=0) | Q(movement__gt=0))  # two ranges of the (run, movement) index
         .values("owner_id")
         .annotate(up=Count("id", filter=Q(movement__gt=0)), down=Count("id", filter=Q(movement__lt=0)))
     )

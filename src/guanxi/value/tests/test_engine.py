@@ -394,3 +394,32 @@ def test_deleting_a_customer_removes_its_snapshots_and_actions(world):
     Customer.objects.filter(pk=pk).delete()
     assert not CustomerSnapshot.objects.filter(customer_id=pk).exists()
     assert not LifecycleAction.objects.filter(customer_id=pk).exists()
+
+
+def test_bench_floor_commits_then_puts_the_classes_back(world, tmp_path):
+    """The bench's persist floor is timed with its COMMIT (as the run is) and leaves every
+    customer's class as it found it; the value workload reports the run against that floor."""
+    from django.utils import timezone
+
+    from guanxi.value import benchwork
+
+    today = timezone.localdate()
+    p = product("P-BENCH")
+    for i in range(6):
+        c = make_customer(world.owner, name=f"基准客户{i}")
+        for k in range(i + 1):
+            order(c, today - dt.timedelta(days=20 * k + 3), product_=p, quantity=i + 1)
+    classify(as_of=today)
+    before = dict(Customer.objects.values_list("id", "value_class"))
+    assert "" not in before.values() and len(set(before.values())) > 1
+    seconds = benchwork._persist_floor()
+    assert seconds > 0
+    assert dict(Customer.objects.values_list("id", "value_class")) == before
+    logged: list[str] = []
+    value, cube = benchwork.workloads(scale=None, data_dir=tmp_path, log=logged.append)
+    assert value.key == "value_classify" and value.floor_seconds and value.floor_seconds > 0
+    assert value.rows == Customer.objects.exclude(status="archived").count()
+    assert value.passed == (value.seconds <= 2 * value.floor_seconds)
+    assert "persist" in value.note and "stage" in value.extra["steps"]
+    assert cube.key == "value_cube"
+    assert ClassificationRun.objects.filter(period=period_of(today), status="done").count() == 1
