@@ -8,6 +8,7 @@ from typing import Any
 from guanxi.accounts.models import User
 from guanxi.customers.selectors import CustomerFilters, contact_list, customer_list, visibility_branches
 from guanxi.engagement.selectors import interaction_list
+from guanxi.search.query import search_settings
 
 
 @dataclass
@@ -34,6 +35,11 @@ def search_all(*, user: User, query: str, limit: int = 10) -> SearchResults:
     results = SearchResults(query=query)
     if not query.strip():
         return results
+    with search_settings():
+        return _search_all(results, user=user, query=query, limit=limit)
+
+
+def _search_all(results: SearchResults, *, user: User, query: str, limit: int) -> SearchResults:
     branches = visibility_branches(user)  # read once for the three lists
     customers = customer_list(
         user=user,

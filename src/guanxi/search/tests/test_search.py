@@ -357,3 +357,31 @@ def test_two_letter_prefixes_use_their_own_index_words_on_postgresql(data):
                 sql = f"SELECT tsvector_to_array(prefix_tsv) FROM {table} WHERE id = %s"  # noqa: S608
                 cursor.execute(sql, [pk])
                 assert sorted(cursor.fetchone()[0]) == expected, (table, doc)
+
+
+def test_search_runs_with_its_postgresql_settings_and_the_index_driving(data):
+    """PostgreSQL: a search runs with JIT off and a larger work_mem, and the newest notes matching
+    a word within a visibility key are found with the sequential scan switched off for that one
+    statement (left to the planner, a frequent word took a scan of 10M interactions); the scan
+    setting is back afterwards. SQLite sets nothing."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from guanxi.search.selectors import search_all
+
+    owner = data[0]
+    with CaptureQueriesContext(connection) as ctx:
+        results = search_all(user=owner, query="报价")
+    assert [i["customer_id"] for i in results.interactions] == [data[2].pk]
+    sqls = [q["sql"] for q in ctx.captured_queries if not q["sql"].startswith(("SAVEPOINT", "RELEASE"))]
+    if connection.vendor != "postgresql":
+        assert not any("set_config" in s for s in sqls)
+        return
+    assert "set_config('jit', 'off', true)" in sqls[0]
+    off = [i for i, s in enumerate(sqls) if "set_config('enable_seqscan', 'off', true)" in s]
+    assert off and all(
+        "MATERIALIZED" in sqls[i + 1] and sqls[i + 2] == "SET LOCAL enable_seqscan TO DEFAULT" for i in off
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('enable_seqscan')")
+        assert cursor.fetchone()[0] == "on"
