@@ -93,6 +93,12 @@ def _conn_age(age: int | None) -> str:
     return f" `CONN_MAX_AGE` {age} s: persistent database connections."
 
 
+def _vacuumed(seconds: float | None) -> str:
+    if seconds is None:
+        return ""
+    return f" Autovacuum is off on this server: `VACUUM (ANALYZE)` ran before the timing ({seconds:.0f} s)."
+
+
 def _load(load: dict[str, float] | None) -> str:
     if not load:
         return ""
@@ -300,6 +306,7 @@ def write_report(
             f"{result.get('visible_customers', 0):,} customers."
             + _load(result.get("load_average"))
             + _conn_age(result.get("conn_max_age"))
+            + _vacuumed(result.get("vacuumed_s"))
             + (" _(from an earlier run, merged)_" if result.get("merged_from_earlier_run") else ""),
             "",
         ]

@@ -143,6 +143,7 @@ def test_plan_and_report(tmp_path):
         "generation": stats.to_dict(),
         "counts": {"customers": 10},
         "pages": [page],
+        "vacuumed_s": 34.2,
     }
     out = tmp_path / "BENCHMARKS.md"
     write_report(
@@ -158,6 +159,7 @@ def test_plan_and_report(tmp_path):
     )
     text = out.read_text()
     assert "**FAIL**" in text and "SELECT 1" in text and "| `nproc` | 2 |" in text
+    assert "`VACUUM (ANALYZE)` ran before the timing (34 s)" in text
 
 
 def test_workload_table_rates_ratios_and_verdicts():
