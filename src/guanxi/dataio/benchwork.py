@@ -117,8 +117,8 @@ def _final_rows(user: User) -> list[tuple[str, list[str], list[tuple[Any, ...]]]
     out = []
     with connection.cursor() as cursor:
         for table, where in reversed(TABLES_BY_OWNER):
-            cursor.execute(f"SELECT * FROM {table} WHERE {where}", [user.pk])  # noqa: S608
-            columns = [c[0] for c in cursor.description]
+            columns = _stored_columns(cursor, table)
+            cursor.execute(f"SELECT {', '.join(columns)} FROM {table} WHERE {where}", [user.pk])  # noqa: S608
             out.append((table, columns, list(cursor.fetchall())))
         cursor.execute(
             f"SELECT * FROM {ImportRow._meta.db_table} WHERE job_id IN "  # noqa: S608
@@ -127,6 +127,22 @@ def _final_rows(user: User) -> list[tuple[str, list[str], list[tuple[Any, ...]]]
         )
         out.append((ImportRow._meta.db_table, [c[0] for c in cursor.description], list(cursor.fetchall())))
     return out
+
+
+def _stored_columns(cursor: Any, table: str) -> list[str]:
+    """The table's columns less those the database computes (PostgreSQL's generated tsvectors:
+    an INSERT may not name them, the database fills them as it does for the import)."""
+    cursor.execute(f"SELECT * FROM {table} WHERE 1 = 0")  # noqa: S608 - a model's table
+    columns = [c[0] for c in cursor.description]
+    if connection.vendor == "postgresql":
+        cursor.execute(
+            "SELECT column_name FROM information_schema.columns "
+            "WHERE table_name = %s AND is_generated = 'ALWAYS'",
+            [table],
+        )
+        generated = {row[0] for row in cursor.fetchall()}
+        columns = [c for c in columns if c not in generated]
+    return columns
 
 
 def _floor(user: User, rows: list[tuple[str, list[str], list[tuple[Any, ...]]]]) -> float:
