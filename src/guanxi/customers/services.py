@@ -214,10 +214,11 @@ def _rescope_rows(customer: Customer) -> None:
 def share_changed(sender: Any, instance: CustomerShare, **kwargs: Any) -> None:
     """A share was saved or deleted: its customer is shared or not any more, and its rows' search
     key (``c<id>``, documents.scope) follows, in the same transaction (post_save / post_delete)."""
-    customer = Customer.objects.filter(pk=instance.customer_id).only(
-        "id", "owner_id", "team_id", "search_scope"
+    found = (
+        Customer.objects.filter(pk=instance.customer_id)
+        .only("id", "owner_id", "team_id", "search_scope")
+        .first()
     )
-    found = customer.first()
     if found is None:
         return  # the customer itself is being deleted
     scope = customer_scope(found)

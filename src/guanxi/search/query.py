@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from django.db import connection, transaction
 from django.db.models import F, Model, QuerySet, TextField, Value
@@ -190,10 +190,14 @@ def search_settings() -> Iterator[None]:
         yield
         return
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT set_config('work_mem', %s, true), set_config('jit', 'off', true)", [SEARCH_WORK_MEM]
-        )
+        _set_local(cursor, work_mem=SEARCH_WORK_MEM, jit="off")
         yield
+
+
+def _set_local(cursor: Any, **settings: str) -> None:
+    """PostgreSQL: these settings until the end of the current transaction."""
+    calls = ", ".join("set_config(%s, %s, true)" for _ in settings)
+    cursor.execute(f"SELECT {calls}", [v for item in settings.items() for v in item])
 
 
 # Above this many matches a word is frequent: the newest are found by walking the primary key down.
@@ -222,7 +226,7 @@ def _pg_newest_matches(
             # planner cannot estimate, it chose a sequential scan of the table (27 s, for 662 rows
             # the index intersects in 10 ms). The scan is switched off for this statement only.
             with transaction.atomic():
-                cursor.execute("SELECT set_config('enable_seqscan', 'off', true)")
+                _set_local(cursor, enable_seqscan="off")
                 cursor.execute(f"{cte} ORDER BY id DESC LIMIT %s", [*params, *outer_params, limit + 1])
                 ids = [row[0] for row in cursor.fetchall()]
                 cursor.execute("SET LOCAL enable_seqscan TO DEFAULT")

@@ -254,9 +254,10 @@ class CustomerSnapshot(models.Model):
 
 
 class IndicatorStage(models.Model):
-    """Scratch table of the engine's first step (raw indicators); emptied at the start of a run.
+    """Scratch table of the engine's first step (raw indicators); empty between runs.
 
-    UNLOGGED on PostgreSQL (migration 0005): nothing in it outlives a run.
+    UNLOGGED on PostgreSQL (migration 0005): nothing in it outlives a run. On SQLite a run works in
+    a TEMP copy of it instead (engine.run._open_stage).
     """
 
     customer_id = models.IntegerField(primary_key=True)

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from django.db import models
@@ -114,6 +115,23 @@ def test_refuses_a_non_empty_database(tiny):
 
 
 @pytest.mark.django_db(transaction=False)
+def _report(tmp_path: Any, result: dict[str, Any], *, facts: dict[str, Any]) -> str:
+    """BENCHMARKS.md written from one result, as text."""
+    out = tmp_path / "BENCHMARKS.md"
+    write_report(
+        out,
+        results=[result],
+        facts=facts,
+        command="guanxi bench",
+        started_at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
+        seconds=60,
+        requests=10,
+        warmup=2,
+        notes=[],
+    )
+    return out.read_text()
+
+
 def test_plan_and_report(tmp_path):
     assert plan_runs(["small", "large"], ["sqlite", "postgresql"]) == [
         ("sqlite", "small"),
@@ -145,19 +163,7 @@ def test_plan_and_report(tmp_path):
         "pages": [page],
         "vacuumed_s": 34.2,
     }
-    out = tmp_path / "BENCHMARKS.md"
-    write_report(
-        out,
-        results=[result],
-        facts={"nproc": 2, "sqlite": "3.40.1"},
-        command="guanxi bench",
-        started_at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
-        seconds=60,
-        requests=10,
-        warmup=2,
-        notes=[],
-    )
-    text = out.read_text()
+    text = _report(tmp_path, result, facts={"nproc": 2, "sqlite": "3.40.1"})
     assert "**FAIL**" in text and "SELECT 1" in text and "| `nproc` | 2 |" in text
     assert "`VACUUM (ANALYZE)` ran before the timing (34 s)" in text
 
@@ -203,19 +209,7 @@ def test_a_partial_run_says_what_it_ran(tmp_path):
         "run_started_at": "2026-11-24T14:00:00+08:00",
         "subset": {"pages": ["list", "search"], "workloads": []},
     }
-    out = tmp_path / "BENCHMARKS.md"
-    write_report(
-        out,
-        results=[result],
-        facts={"nproc": 2},
-        command="guanxi bench",
-        started_at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
-        seconds=60,
-        requests=10,
-        warmup=2,
-        notes=[],
-    )
-    text = out.read_text()
+    text = _report(tmp_path, result, facts={"nproc": 2})
     assert "A partial run — pages: list, search; workloads: none." in text
     assert "Measured by `guanxi bench --scales large --pages list,search --workloads none`" in text
 
