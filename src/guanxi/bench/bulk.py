@@ -922,7 +922,7 @@ class BulkGenerator:
             cid = start + k + 1
             self.ids["customer"] = cid
             owner_id, team_id = base.sales[randrange(len(base.sales))]
-            # Sharing is drawn first: a shared customer's rows carry its own key (documents.scope).
+            # Sharing is drawn first: a shared customer's rows carry its grantee's key (documents.scope).
             r = rand()
             share_user = share_team = None
             if r < 0.005:
@@ -930,8 +930,7 @@ class BulkGenerator:
                 share_user = other if other != owner_id else None
             elif r < 0.0055:
                 share_team = team_id
-            shared = share_user is not None or share_team is not None
-            keys = documents.scope(owner_id, team_id, shared_customer_id=cid if shared else None)
+            keys = documents.scope(owner_id, team_id, shared_users=[share_user], shared_teams=[share_team])
             city = fake.CITY(rng)
             district = city.districts[randrange(len(city.districts))]
             created_epoch = self.midnight - (30 + randrange(1500)) * DAY + 9 * 3600 + randrange(9 * 3600)
@@ -1197,7 +1196,7 @@ class BulkGenerator:
             if rand() < 0.35:
                 for tag_id in rng.sample(base.tag_ids, 1 + (rand() < 0.3)):
                     tags_out.append((self.next_id("customer_tag"), cid, tag_id))
-            if shared:
+            if share_user is not None or share_team is not None:
                 shares_out.append((self.next_id("share"), cid, share_user, share_team, owner_id, created))
             audit_out.append(
                 (

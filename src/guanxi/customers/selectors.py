@@ -54,7 +54,7 @@ class Branch:
     everything: bool = False  # every customer (an administrator): the index needs no key either
     few: bool = False  # a short id list (explicit shares)
     team_id: int | None = None  # the managed team whose customers this branch is
-    shared_keys: str | None = None  # a short share list's index keys: "c<id> c<id>…" (any of them)
+    shared_keys: str | None = None  # the shares' index keys: "u<me>" or "u<me> s<my team>" (either)
 
     @property
     def index_keys(self) -> str | None:
@@ -90,14 +90,12 @@ def visibility_branches(user: User) -> list[Branch]:
             : SHARED_ID_LIST_LIMIT + 1
         ]
     )
+    # Whatever the number of shares, the index finds their rows by the grantee's keys.
+    keys = f"u{user.pk} s{user.team_id}" if user.team_id else f"u{user.pk}"
     if len(shared_ids) > SHARED_ID_LIST_LIMIT:
-        branches.append(
-            Branch(
-                Customer.objects.filter(id__in=CustomerShare.objects.filter(share_q).values("customer_id"))
-            )
-        )
+        shared = Customer.objects.filter(id__in=CustomerShare.objects.filter(share_q).values("customer_id"))
+        branches.append(Branch(shared, shared_keys=keys))
     elif shared_ids:
-        keys = " ".join(f"c{customer_id}" for customer_id in sorted(set(shared_ids)))
         branches.append(Branch(Customer.objects.filter(id__in=shared_ids), few=True, shared_keys=keys))
     return branches
 

@@ -190,11 +190,14 @@ def customer_create(
 
 
 def customer_scope(customer: Customer) -> str:
-    """``documents.scope`` of a saved customer: its owner, its team and, when it is shared with
-    anyone, its own key (one query)."""
-    shared = bool(customer.pk) and CustomerShare.objects.filter(customer_id=customer.pk).exists()
+    """``documents.scope`` of a saved customer: its owner, its team and whoever it is shared with
+    (one query)."""
+    shares = list(CustomerShare.objects.filter(customer_id=customer.pk).values_list("user_id", "team_id"))
     return documents.scope(
-        customer.owner_id, customer.team_id, shared_customer_id=customer.pk if shared else None
+        customer.owner_id,
+        customer.team_id,
+        shared_users=[user_id for user_id, _ in shares],
+        shared_teams=[team_id for _, team_id in shares],
     )
 
 
@@ -212,8 +215,8 @@ def _rescope_rows(customer: Customer) -> None:
 
 
 def share_changed(sender: Any, instance: CustomerShare, **kwargs: Any) -> None:
-    """A share was saved or deleted: its customer is shared or not any more, and its rows' search
-    key (``c<id>``, documents.scope) follows, in the same transaction (post_save / post_delete)."""
+    """A share was saved or deleted: its rows' search keys (``u<user>`` / ``s<team>``,
+    documents.scope) follow, in the same transaction (post_save / post_delete)."""
     found = (
         Customer.objects.filter(pk=instance.customer_id)
         .only("id", "owner_id", "team_id", "search_scope")
@@ -228,37 +231,64 @@ def share_changed(sender: Any, instance: CustomerShare, **kwargs: Any) -> None:
         _rescope_rows(found)
 
 
-# documents.scope in SQL, for the repair below: "o<owner>", with a team " t<team>", and when the
-# customer is shared " c<id>".
-_SCOPE_SQL = (
-    "'o' || owner_id || CASE WHEN team_id IS NULL THEN '' ELSE ' t' || team_id END"
-    " || CASE WHEN EXISTS (SELECT 1 FROM customers_customershare s"
-    " WHERE s.customer_id = customers_customer.id) THEN ' c' || id ELSE '' END"
+# documents.scope in SQL for a customer shared with nobody, for the repair below: "o<owner>",
+# and with a team " t<team>".
+_SCOPE_SQL = "'o' || owner_id || CASE WHEN team_id IS NULL THEN '' ELSE ' t' || team_id END"
+_NOT_SHARED_SQL = (
+    "NOT EXISTS (SELECT 1 FROM customers_customershare s WHERE s.customer_id = customers_customer.id)"
 )
 _ROW_SCOPE_SQL = "(SELECT c.search_scope FROM customers_customer c WHERE c.id = {table}.customer_id)"
 
 
 def search_scopes_repair() -> int:
-    """Re-derive every row's search scope from its customer's owner and team, where it differs.
+    """Re-derive every row's search scope from its customer's owner, team and shares, where it differs.
 
     The services keep scopes current on every write; this catches writes made around them
     (manual SQL, restores) and a contact or note added while its customer was being reassigned.
-    Set-based: one UPDATE per table. Returns the number of rows repaired.
+    Set-based: one UPDATE per table, and the few shared customers' keys (which list their
+    grantees, in order) in Python. Returns the number of rows repaired.
     """
     from guanxi.engagement.models import Interaction
 
     repaired: int = 0
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE customers_customer SET search_scope = {_SCOPE_SQL} WHERE search_scope <> {_SCOPE_SQL}"  # noqa: S608
+            f"UPDATE customers_customer SET search_scope = {_SCOPE_SQL} "  # noqa: S608 - fixed SQL
+            f"WHERE {_NOT_SHARED_SQL} AND search_scope <> {_SCOPE_SQL}"
         )
         repaired += int(cursor.rowcount)
+        repaired += _repair_shared_scopes()
         for model in (Contact, Interaction):
             table = model._meta.db_table
             expr = _ROW_SCOPE_SQL.format(table=table)
             cursor.execute(f"UPDATE {table} SET search_scope = {expr} WHERE search_scope <> {expr}")  # noqa: S608
             repaired += int(cursor.rowcount)
     return repaired
+
+
+def _repair_shared_scopes() -> int:
+    grantees: dict[int, tuple[list[int | None], list[int | None]]] = {}
+    for customer_id, user_id, team_id in CustomerShare.objects.values_list(
+        "customer_id", "user_id", "team_id"
+    ):
+        users, teams = grantees.setdefault(customer_id, ([], []))
+        users.append(user_id)
+        teams.append(team_id)
+    stale = []
+    ids = sorted(grantees)
+    for i in range(0, len(ids), 2000):
+        for customer in Customer.objects.filter(pk__in=ids[i : i + 2000]).only(
+            "id", "owner_id", "team_id", "search_scope"
+        ):
+            users, teams = grantees[customer.pk]
+            scope = documents.scope(
+                customer.owner_id, customer.team_id, shared_users=users, shared_teams=teams
+            )
+            if scope != customer.search_scope:
+                customer.search_scope = scope
+                stale.append(customer)
+    Customer.objects.bulk_update(stale, ["search_scope"], batch_size=1000)
+    return len(stale)
 
 
 @transaction.atomic

@@ -16,8 +16,8 @@ from guanxi.search.documents import QueryTerm
 
 M = TypeVar("M", bound=Model)
 
-# One visibility key of documents.scope: o<owner id>, t<team id> or c<shared customer id>.
-SCOPE_TOKEN = re.compile(r"[otc][0-9]+")
+# One visibility key of documents.scope: o<owner id>, t<team id>, u<user shared with>, s<team shared with>.
+SCOPE_TOKEN = re.compile(r"[otus][0-9]+")
 
 # Models with a search_doc column and an index over it (FTS5 table on SQLite, GIN on PostgreSQL).
 INDEXED_TABLES = ("customers_customer", "customers_contact", "engagement_interaction")
@@ -64,7 +64,7 @@ def _pg_match(table: str, terms: list[QueryTerm], scope: str | None, params: lis
 
 def _scope_keys(scope: str) -> list[str]:
     """The keys of a scope: one (``o3``) or several separated by spaces, any of which may match
-    (``c17 c42``: the rows of these shared customers)."""
+    (``u7 s2``: the rows of customers shared with user 7 or with team 2)."""
     keys = scope.split()
     if not keys or not all(SCOPE_TOKEN.fullmatch(key) for key in keys):
         raise ValueError(f"not a scope key: {scope!r}")
@@ -83,7 +83,7 @@ def filter_matching(
 ) -> QuerySet[M]:
     """Narrow ``queryset`` to rows whose search document matches every term.
 
-    ``scope`` (keys of ``documents.scope``: ``o<owner>``, ``t<team>``, or ``c<id> c<id>…`` for
+    ``scope`` (keys of ``documents.scope``: ``o<owner>``, ``t<team>``, or ``u<user> s<team>`` for
     shared customers — any of them) makes the index return only those rows, intersected inside
     the index.
     """

@@ -214,12 +214,12 @@ def test_team_and_share_branches_find_notes_and_contacts(world):
     assert _found(world.manager, "zw")["contacts"] == ["张伟"]
     assert _found(world.teammate, "报价")["interactions"] == []
     customer_share(actor=world.owner, source=Source.UI, customer=world.customer, user=world.teammate)
-    assert _found(world.teammate, "报价")["interactions"]  # the share branch: key c<customer>
+    assert _found(world.teammate, "报价")["interactions"]  # the share branch: key u<teammate>
     assert _found(world.teammate, "zw")["contacts"] == ["张伟"]
     assert _found(world.admin, "报价")["interactions"]
 
 
-def test_a_share_puts_the_customer_key_on_every_row_and_an_unshare_removes_it(world):
+def test_a_share_puts_the_grantees_keys_on_every_row_and_an_unshare_removes_them(world):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -237,33 +237,56 @@ def test_a_share_puts_the_customer_key_on_every_row_and_an_unshare_removes_it(wo
         return set(rows)
 
     plain = scopes()
-    assert len(plain) == 1 and f"c{customer.pk}" not in next(iter(plain)).split()
+    (base,) = plain
+    assert base == f"o{world.owner.pk} t{world.east.pk}"
     share = customer_share(actor=world.owner, source=Source.UI, customer=customer, user=world.teammate)
-    shared = scopes()
-    assert shared == {f"{next(iter(plain))} c{customer.pk}"}
-    # A second share changes nothing; the rows are found through the index, not read one by one.
+    assert scopes() == {f"{base} u{world.teammate.pk}"}
     customer_share(actor=world.owner, source=Source.UI, customer=customer, team=world.east)
-    assert scopes() == shared
+    assert scopes() == {f"{base} u{world.teammate.pk} s{world.east.pk}"}
+    # The grantee's rows are found through the index by their keys, not read one by one.
     with CaptureQueriesContext(connection) as ctx:
         assert _found(world.teammate, "报价")["interactions"]
     notes = [q["sql"] for q in ctx.captured_queries if "engagement_interaction" in q["sql"]]
-    assert notes and not any(" LIKE " in sql for sql in notes)  # the notes through the index
+    assert notes and not any(" LIKE " in sql for sql in notes)
     assert _found(world.teammate, "zw")["contacts"] == ["张伟"]
     customer_unshare(actor=world.owner, source=Source.UI, customer=customer, share_id=share.pk)
-    assert scopes() == shared  # still shared with the team
+    assert scopes() == {f"{base} s{world.east.pk}"}  # still shared with the team
+    assert _found(world.teammate, "报价")["interactions"]  # a member of it
     CustomerShare.objects.filter(customer=customer).delete()  # however a share goes (a cascade…)
     assert scopes() == plain
     assert _found(world.teammate, "报价")["interactions"] == []
 
 
-def test_scope_repair_restores_a_shared_customers_key(world):
+def test_a_stale_grantee_key_shows_nothing_the_shares_do_not_allow(world):
+    """The keys make the index fast; the shares table decides. Rows still carrying a grantee's
+    key after their share went (written around the services) are not shown to them, while the
+    customer really shared with them is."""
+    from guanxi.audit.models import Source
+    from guanxi.customers.models import Contact
+    from guanxi.customers.services import customer_share
+    from guanxi.engagement.models import Interaction
+
+    other = make_customer(world.owner, name="华润万家超市")
+    make_interaction(other, summary="第二次报价")
+    customer_share(actor=world.owner, source=Source.UI, customer=other, user=world.teammate)
+    stale = f"o{world.owner.pk} t{world.east.pk} u{world.teammate.pk}"
+    Customer.objects.filter(pk=world.customer.pk).update(search_scope=stale)
+    Interaction.objects.filter(customer=world.customer).update(search_scope=stale)
+    Contact.objects.filter(customer=world.customer).update(search_scope=stale)
+    found = _found(world.teammate, "报价")
+    assert found["interactions"] == ["第二次报价"]
+    assert _found(world.teammate, "华")["customers"] == ["华润万家超市"]
+    assert _found(world.teammate, "zw")["contacts"] == []
+
+
+def test_scope_repair_restores_a_shared_customers_keys(world):
     from guanxi.audit.models import Source
     from guanxi.customers.services import customer_share, search_scopes_repair
     from guanxi.engagement.models import Interaction
 
     customer_share(actor=world.owner, source=Source.UI, customer=world.customer, user=world.teammate)
     scope = Customer.objects.get(pk=world.customer.pk).search_scope
-    assert scope.endswith(f" c{world.customer.pk}")
+    assert scope.endswith(f" u{world.teammate.pk}")
     Customer.objects.filter(pk=world.customer.pk).update(search_scope=f"o{world.owner.pk}")
     Interaction.objects.filter(customer=world.customer).update(search_scope=f"o{world.owner.pk}")
     assert _found(world.teammate, "报价")["interactions"] == []  # written around the services
