@@ -17,6 +17,7 @@ from guanxi.customers.selectors import (
     Branch,
     branch_matching,
     customer_queryset_for_user,
+    search_branches,
     visibility_branches,
 )
 from guanxi.engagement.models import Interaction
@@ -81,7 +82,7 @@ def interaction_list(
         return paginate(loaded(qs), TIME_SORT, cursor=cursor, size=size)
     below = decode_cursor(cursor, SEARCH_SORT)[2] if cursor else None
     hits: set[int] = set()
-    for branch in visibility_branches(user) if branches is None else branches:
+    for branch in search_branches(visibility_branches(user) if branches is None else branches):
         hits.update(_note_hits(branch, terms, below=below, customer_id=customer_id, size=size))
     page = sorted(hits, reverse=True)[: size + 1]
     # The ids were checked against their branch already: load them by primary key only.
@@ -97,7 +98,7 @@ def _note_hits(
 ) -> list[int]:
     """Up to ``size + 1`` ids of the branch's matching interactions, newest first."""
     if not branch.indexed:
-        qs = Interaction.objects.filter(customer__in=branch.customers.values("id"))
+        qs = Interaction.objects.filter(branch.rule_through("customer"))
         if customer_id:
             qs = qs.filter(customer_id=customer_id)
         if below is not None:

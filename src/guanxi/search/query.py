@@ -8,9 +8,8 @@ from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from django.db import connection, transaction
-from django.db.models import F, Model, QuerySet, TextField, Value
+from django.db.models import Model, QuerySet
 from django.db.models.expressions import RawSQL
-from django.db.models.functions import Concat
 
 from guanxi.search.documents import QueryTerm
 
@@ -123,26 +122,6 @@ def matches(document: str, terms: list[QueryTerm]) -> bool:
     return all(_needle(t) in padded for t in terms)
 
 
-def filter_matching_few(queryset: QuerySet[M], terms: list[QueryTerm]) -> QuerySet[M]:
-    """``filter_matching`` for a queryset of a few rows (those of a short list of customers).
-
-    Instead of asking the index for every match of a frequent word and keeping the few that are
-    in the list, the database tests the list's own rows (`matches`' substring rule, as LIKE), and
-    only their ids come back — not their documents: at 250 shared customers that is 2,500
-    interaction notes a search would otherwise copy into Python and split. The ids are read in a
-    query of their own, without ORDER BY or LIMIT, so no planner is tempted to walk the primary
-    key of a 10M-row table testing each row.
-    """
-    if not terms:
-        return queryset
-    rows = queryset.alias(
-        _padded_doc=Concat(Value(" "), F("search_doc"), Value(" "), output_field=TextField())
-    )
-    for term in terms:
-        rows = rows.filter(_padded_doc__contains=_needle(term))
-    return queryset.filter(id__in=list(rows.values_list("id", flat=True)))
-
-
 def newest_matches(
     model: type[Model], terms: list[QueryTerm], *, scope: str | None = None, below: int | None, limit: int
 ) -> tuple[list[int], bool]:
@@ -222,9 +201,10 @@ def _pg_newest_matches(
     with connection.cursor() as cursor:
         if scope:
             # MATERIALIZED alone does not make the index drive: for a frequent word ("拜访", 14 % of
-            # 10M interactions) beside a list of shared customers' keys, whose selectivity the
-            # planner cannot estimate, it chose a sequential scan of the table (27 s, for 662 rows
-            # the index intersects in 10 ms). The scan is switched off for this statement only.
+            # 10M interactions) beside visibility keys whose selectivity the planner cannot
+            # estimate (330 shared customers' keys, when each had its own), it chose a sequential
+            # scan of the table (27 s, for 662 rows the index intersects in 10 ms). The scan is
+            # switched off for this statement only.
             with transaction.atomic():
                 _set_local(cursor, enable_seqscan="off")
                 cursor.execute(f"{cte} ORDER BY id DESC LIMIT %s", [*params, *outer_params, limit + 1])
