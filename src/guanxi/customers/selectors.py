@@ -14,7 +14,7 @@ import operator
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import reduce
-from typing import TypeVar
+from typing import Any, TypeVar, cast
 
 from django.db.models import Model, Prefetch, Q, QuerySet, prefetch_related_objects
 
@@ -131,10 +131,12 @@ def search_branches(branches: list[Branch]) -> list[Branch]:
 def _prefixed(rule: Q, prefix: str) -> Q:
     prefixed = Q()
     prefixed.connector, prefixed.negated = rule.connector, rule.negated
-    prefixed.children = [
-        _prefixed(child, prefix) if isinstance(child, Q) else (prefix + child[0], child[1])
-        for child in rule.children
-    ]
+    for child in rule.children:
+        if isinstance(child, Q):
+            prefixed.children.append(_prefixed(child, prefix))
+        else:
+            lookup, value = cast(tuple[str, Any], child)
+            prefixed.children.append((prefix + lookup, value))
     return prefixed
 
 
