@@ -24,7 +24,7 @@ from guanxi.core.errors import NotFound, ValidationFailed
 from guanxi.core.pagination import Page, SortSpec, paginate
 from guanxi.customers.models import Contact, ContactPoint, Customer, CustomerShare
 from guanxi.search.documents import QueryTerm, parse_query
-from guanxi.search.query import filter_matching
+from guanxi.search.query import Window, filter_matching, first_page, first_window
 
 
 def customer_visibility_q(user: User) -> Q:
@@ -140,11 +140,14 @@ def _prefixed(rule: Q, prefix: str) -> Q:
     return prefixed
 
 
-def branch_matching(branch: Branch, queryset: QuerySet[M], terms: list[QueryTerm]) -> QuerySet[M]:
-    """The rows of ``queryset`` (already limited to the branch) whose documents match ``terms``."""
+def branch_matching(
+    branch: Branch, queryset: QuerySet[M], terms: list[QueryTerm], *, first: Window | None = None
+) -> QuerySet[M]:
+    """The rows of ``queryset`` (already limited to the branch) whose documents match ``terms``
+    (``first``: see search.query.filter_matching)."""
     if not terms:
         return queryset
-    return filter_matching(queryset, terms, scope=branch.index_keys)
+    return filter_matching(queryset, terms, scope=branch.index_keys, first=first)
 
 
 def customer_visible_check(user: User) -> Callable[[int, int | None, int | None], bool]:
@@ -233,8 +236,8 @@ def customer_list(
     }
     conditions = {k: v for k, v in exact.items() if v}
 
-    def narrow(branch: Branch) -> QuerySet[Customer]:
-        qs = branch_matching(branch, branch.customers, terms)
+    def narrow(branch: Branch, first: Window | None) -> QuerySet[Customer]:
+        qs = branch_matching(branch, branch.customers, terms, first=first)
         if conditions:
             qs = qs.filter(**conditions)
         if filters.tag:
@@ -247,7 +250,13 @@ def customer_list(
     rules = visibility_branches(user) if branches is None else branches
     if terms:
         rules = search_branches(rules)
-    page = paginate([narrow(branch) for branch in rules], SORTS[filters.sort], cursor=cursor, size=size)
+
+    def read(first: Window | None) -> Page[Customer]:
+        queries = [narrow(branch, first) for branch in rules]
+        return paginate(queries, SORTS[filters.sort], cursor=cursor, size=size)
+
+    by_name = filters.sort == "name" and cursor is None and bool(terms)
+    page = first_page(read, first_window(size) if by_name else None)
     if with_tags:
         prefetch_related_objects(page.items, "tags")
     return page
@@ -307,17 +316,23 @@ def contact_list(
     terms = parse_query(q) if q.strip() else []
     if q.strip() and not terms:
         return Page([], None)
-    queries = []
     # One branch per visibility rule (see visibility_branches), each index-friendly.
     rules = visibility_branches(user) if branches is None else branches
-    for branch in search_branches(rules) if terms else rules:
-        qs = Contact.objects.filter(branch.rule_through("customer"))
-        if customer_id:
-            qs = qs.filter(customer_id=customer_id)
-        qs = branch_matching(branch, qs, terms)
-        qs = qs.select_related("customer")
-        queries.append(qs.only(*fields) if fields else qs.defer("search_doc", "customer__search_doc"))
-    page = paginate(queries, SortSpec("sort_key", descending=False), cursor=cursor, size=size)
+    if terms:
+        rules = search_branches(rules)
+
+    def read(first: Window | None) -> Page[Contact]:
+        queries = []
+        for branch in rules:
+            qs = Contact.objects.filter(branch.rule_through("customer"))
+            if customer_id:
+                qs = qs.filter(customer_id=customer_id)
+            qs = branch_matching(branch, qs, terms, first=first)
+            qs = qs.select_related("customer")
+            queries.append(qs.only(*fields) if fields else qs.defer("search_doc", "customer__search_doc"))
+        return paginate(queries, SortSpec("sort_key", descending=False), cursor=cursor, size=size)
+
+    page = first_page(read, first_window(size) if terms and cursor is None else None)
     if with_points:
         prefetch_related_objects(page.items, "points")
     return page

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from django.db import connection, transaction
 from django.db.models import Model, QuerySet
 from django.db.models.expressions import RawSQL
 
+from guanxi.core.pagination import Page
 from guanxi.search.documents import QueryTerm
 
 M = TypeVar("M", bound=Model)
@@ -78,13 +80,20 @@ def _pg_scope(scope: str | None, params: list[int | str]) -> str:
 
 
 def filter_matching(
-    queryset: QuerySet[M], terms: list[QueryTerm], *, scope: str | None = None
+    queryset: QuerySet[M], terms: list[QueryTerm], *, scope: str | None = None, first: Window | None = None
 ) -> QuerySet[M]:
     """Narrow ``queryset`` to rows whose search document matches every term.
 
     ``scope`` (keys of ``documents.scope``: ``o<owner>``, ``t<team>``, or ``u<user> s<team>`` for
     shared customers — any of them) makes the index return only those rows, intersected inside
     the index.
+
+    ``first`` (PostgreSQL, with a scope; see ``first_window``): only the first ``first.rows``
+    matches in (sort_key, id) order, read at once. Those are all a first page sorted by name needs,
+    unless the caller's other conditions drop so many that the page comes back short
+    (``first_page`` then reads it again without the window). The index's matches are sorted where
+    they are read, instead of each of thousands (a frequent prefix: "zh") being looked up again
+    by primary key before the sort: at 1M customers 56 ms → 12 ms for a salesperson's contacts.
     """
     if not terms:
         return queryset
@@ -98,12 +107,52 @@ def filter_matching(
     # search_tsv / scope_tsv / prefix_tsv: stored tsvectors, one GIN index over them (search 0002-4).
     params: list[int | str] = []
     where = _pg_match(table, terms, scope, params)
+    if scope and first is not None:
+        # Materialised first, so that the index drives: with ORDER BY … LIMIT beside it the
+        # planner would walk the sort index instead, testing every customer's document.
+        sql = (
+            f"WITH m AS MATERIALIZED (SELECT id, sort_key FROM {table} WHERE {where}) "  # noqa: S608
+            "SELECT id FROM m ORDER BY sort_key, id LIMIT %s"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [*params, first.rows])
+            ids = [row[0] for row in cursor.fetchall()]
+        first.saturated = len(ids) >= first.rows
+        return queryset.filter(id__in=ids)
     sql = f"SELECT id FROM {table} WHERE {where}"  # noqa: S608 - fixed names, params bound
     if scope:
         # The index finds the few rows of the key(s) that match; left free, given a list of shared
         # customers' ids beside it, the planner reads those rows and tests each document instead.
         sql = f"WITH m AS MATERIALIZED ({sql}) SELECT id FROM m"  # noqa: S608 - as above
     return queryset.filter(id__in=RawSQL(sql, params))  # noqa: S611 - parameterised
+
+
+@dataclass
+class Window:
+    """The first ``rows`` matches by name (``filter_matching(first=…)``); ``saturated``: the
+    index had that many, so there may be more after them."""
+
+    rows: int
+    saturated: bool = False
+
+
+def first_window(size: int) -> Window | None:
+    """The window a first page of ``size`` rows sorted by name reads: on PostgreSQL twice the
+    page, so that a few rows the other conditions drop still leave it full; SQLite's FTS5 returns
+    rowids, not names (None)."""
+    return Window(2 * size + 1) if connection.vendor == "postgresql" else None
+
+
+def first_page(read: Callable[[Window | None], Page[M]], window: Window | None) -> Page[M]:
+    """``read(window)``, a first page sorted by name, unless it came back short while the window
+    was full: rows past the window may then belong on it, and the page is read again without it.
+    The survivors of a window of the first N matches are exactly the first rows of the full
+    result (everything outside the window sorts after it), so a page with a next one is right,
+    and so is any page from a window that held every match."""
+    page = read(window)
+    if window is not None and window.saturated and page.next_cursor is None:
+        return read(None)
+    return page
 
 
 def _needle(term: QueryTerm) -> str:

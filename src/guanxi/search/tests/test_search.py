@@ -436,3 +436,39 @@ def test_a_search_asks_the_index_once_per_table_for_all_the_users_keys(world):
         ]
         assert len(lookups) == 1, (table, lookups)
         assert all(key in lookups[0] for key in keys), (table, lookups[0])
+
+
+def test_a_first_page_by_name_is_whole_even_when_the_window_of_first_matches_is_dropped(world):
+    """PostgreSQL reads the first matches by name (a window of 2 × page + 1) before the visibility
+    rule; when the rule drops them all (stale keys, written around the services), the page is read
+    again without the window and still holds the customer really shared."""
+    from guanxi.audit.models import Source
+    from guanxi.customers.models import Contact
+    from guanxi.customers.services import customer_share
+
+    stale = f"o{world.owner.pk} t{world.east.pk} u{world.teammate.pk}"
+    for name in ("阿报价一", "阿报价二", "阿报价三", "阿报价四"):  # "a…": first by name
+        hidden = make_customer(world.owner, name=name)
+        make_contact(hidden, name="阿" + name[-1])
+        Customer.objects.filter(pk=hidden.pk).update(search_scope=stale)
+        Contact.objects.filter(customer=hidden).update(search_scope=stale)
+    shared = make_customer(world.owner, name="珠海报价中心")  # "zhuhai…": last
+    make_contact(shared, name="赵报")
+    customer_share(actor=world.owner, source=Source.UI, customer=shared, user=world.teammate)
+    page = customer_list(user=world.teammate, filters=CustomerFilters(q="报价", sort="name"), size=1)
+    assert [c.name for c in page.items] == ["珠海报价中心"] and page.next_cursor is None
+    contacts = contact_list(user=world.teammate, q="报", size=1)
+    assert [c.name for c in contacts.items] == ["赵报"]
+    # The owner sees all five, in name order, page after page.
+    names, cursor = [], None
+    while True:
+        page = customer_list(
+            user=world.owner, filters=CustomerFilters(q="报价", sort="name"), size=2, cursor=cursor
+        )
+        names += [c.name for c in page.items]
+        if not page.next_cursor:
+            break
+        cursor = page.next_cursor
+    keys = dict(Customer.objects.values_list("name", "sort_key"))
+    assert names == sorted(names, key=keys.__getitem__)
+    assert set(names) == {"阿报价一", "阿报价二", "阿报价三", "阿报价四", "珠海报价中心"}
