@@ -23,7 +23,7 @@ from guanxi.accounts.selectors import managed_team_ids
 from guanxi.core.errors import NotFound, ValidationFailed
 from guanxi.core.pagination import Page, SortSpec, paginate
 from guanxi.customers.models import Contact, ContactPoint, Customer, CustomerShare
-from guanxi.search.documents import QueryTerm, parse_query
+from guanxi.search.documents import QueryTerm, grantee_keys, parse_query
 from guanxi.search.query import Window, filter_matching, first_page, first_window
 
 
@@ -104,7 +104,7 @@ def visibility_branches(user: User) -> list[Branch]:
         ]
     )
     # Whatever the number of shares, the index finds their rows by the grantee's keys.
-    keys = f"u{user.pk} s{user.team_id}" if user.team_id else f"u{user.pk}"
+    keys = grantee_keys(user.pk, user.team_id)
     if len(shared_ids) > SHARED_ID_LIST_LIMIT:
         shares = CustomerShare.objects.filter(share_q).values("customer_id")
         branches.append(Branch(Q(id__in=shares), shared_keys=keys))

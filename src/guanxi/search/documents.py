@@ -144,6 +144,11 @@ def scope(
     return " ".join(keys)
 
 
+def grantee_keys(user_id: int, team_id: int | None) -> str:
+    """The keys (any of them) of the rows shared with a user, directly or with their team (see scope)."""
+    return f"u{user_id} s{team_id}" if team_id else f"u{user_id}"
+
+
 @dataclass(frozen=True)
 class QueryTerm:
     token: str
