@@ -30,6 +30,25 @@ def _user(request: HtmxHttpRequest) -> User:
     return user
 
 
+# What a row of the list shows (customers/_rows.html), and every sort's column.
+LIST_FIELDS = (
+    "id",
+    "name",
+    "short_name",
+    "relationship_type",
+    "status",
+    "value_class",
+    "province",
+    "city",
+    "industry",
+    "owner__display_name",
+    "owner__username",
+    "last_interaction_at",
+    "sort_key",
+    "created_at",
+)
+
+
 @login_required
 def customer_list(request: HtmxHttpRequest) -> HttpResponse:
     user = _user(request)
@@ -57,7 +76,9 @@ def customer_list(request: HtmxHttpRequest) -> HttpResponse:
         sort=d["sort"] or "last_interaction",
     )
     try:
-        page = selectors.customer_list(user=user, filters=filters, cursor=d["cursor"] or None, size=50)
+        page = selectors.customer_list(
+            user=user, filters=filters, cursor=d["cursor"] or None, size=50, fields=LIST_FIELDS
+        )
     except GuanxiError as exc:
         form.add_error("cursor", exc.message())
         return render(
@@ -69,8 +90,10 @@ def customer_list(request: HtmxHttpRequest) -> HttpResponse:
         "form": form,
         "page": page,
         "base_query": params.urlencode(),
-        "owners": user_list_visible(user) if (user.is_admin or user.is_manager) else [],
-        "teams": Team.objects.all() if user.is_admin or user.is_manager else [],
+        "owners": [(u.pk, str(u)) for u in user_list_visible(user)]
+        if user.is_admin or user.is_manager
+        else [],
+        "teams": [(t.pk, str(t)) for t in Team.objects.all()] if user.is_admin or user.is_manager else [],
         "relationship_types": RelationshipType.choices,
         "statuses": CustomerStatus.choices,
         "value_classes": ValueClass.choices,
@@ -78,7 +101,7 @@ def customer_list(request: HtmxHttpRequest) -> HttpResponse:
         "lifecycles": Lifecycle.choices,
         "rfm_segments": RfmSegment.choices,
         "sizes": CompanySize.choices,
-        "tags": Tag.objects.all()[:200],
+        "tags": Tag.objects.values_list("name", flat=True)[:200],
     }
     if request.htmx and d["cursor"]:
         return render(request, "customers/_rows.html", context)

@@ -128,11 +128,17 @@ def test_field_history_page_lists_change(world, client_for):
 def test_list_page_for_managers_and_admins_offers_owner_and_team_filters(world, client_for, persona):
     client = client_for(getattr(world, persona))
     resp = client.get(
-        reverse("customers:list"), {"owner": world.owner.pk, "team": world.east.pk, "sort": "name"}
+        reverse("customers:list"),
+        {"owner": world.owner.pk, "team": world.east.pk, "sort": "name", "tag": "重点"},
     )
     assert resp.status_code == 200
     body = resp.content.decode()
     assert "华为技术有限公司" in body and 'name="owner"' in body and 'name="team"' in body
+    # The chosen filters stay chosen, and the row names its owner.
+    assert f'<option value="{world.owner.pk}" selected>王丽</option>' in body
+    assert f'<option value="{world.east.pk}" selected>{world.east.name}</option>' in body
+    assert '<option value="重点" selected>重点</option>' in body
+    assert "<td>王丽</td>" in body
 
 
 def test_list_rejects_malformed_filters(world, client_for):

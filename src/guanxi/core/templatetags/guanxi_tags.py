@@ -1,0 +1,34 @@
+"""Template helpers shared by every page.
+
+``{% options choices selected %}`` renders a ``<select>``'s options in one node. Written out in the
+template, each option is a ``{% for %}`` step plus an ``{% if %}`` comparing against the form's bound
+value, which Django re-resolves per option; for the customer list's 200 tags and eight selects
+that loop was half of the page's template time (~5 ms of a 50 ms budget).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django import template
+from django.utils.html import conditional_escape
+from django.utils.safestring import SafeString, mark_safe
+
+register = template.Library()
+
+
+@register.simple_tag
+def options(choices: Iterable[Any], selected: Any = None) -> SafeString:
+    """``<option>`` elements for ``choices`` — (value, label) pairs or plain values — marking the
+    one equal (as text) to ``selected``."""
+    current = "" if selected is None else str(selected)
+    parts = []
+    for choice in choices:
+        value, label = choice if isinstance(choice, (tuple, list)) else (choice, choice)
+        value = str(value)
+        mark = " selected" if value == current else ""
+        parts.append(
+            f'<option value="{conditional_escape(value)}"{mark}>{conditional_escape(label)}</option>'
+        )
+    return mark_safe("".join(parts))  # noqa: S308 — every value and label is escaped above

@@ -1,0 +1,29 @@
+"""The shared template tags."""
+
+from __future__ import annotations
+
+from django.template import engines
+
+
+def render(source: str, **context: object) -> str:
+    return engines["django"].from_string("{% load guanxi_tags %}" + source).render(context)
+
+
+def test_options_marks_the_selected_value_and_escapes() -> None:
+    html = render(
+        "{% options choices current %}",
+        choices=[("a", "甲"), (2, "<b>二</b>"), ('x"y', "引号")],
+        current="2",
+    )
+    assert html == (
+        '<option value="a">甲</option>'
+        '<option value="2" selected>&lt;b&gt;二&lt;/b&gt;</option>'
+        '<option value="x&quot;y">引号</option>'
+    )
+
+
+def test_options_takes_plain_values_and_a_missing_selection() -> None:
+    # An unknown variable resolves to "" in templates: nothing is selected.
+    html = render("{% options names form.data.tag %}", names=["VIP", "老客户"], form={"data": {}})
+    assert html == '<option value="VIP">VIP</option><option value="老客户">老客户</option>'
+    assert render("{% options names none %}", names=["a"]) == '<option value="a">a</option>'
