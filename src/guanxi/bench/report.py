@@ -96,7 +96,10 @@ def _conn_age(age: int | None) -> str:
 def _vacuumed(seconds: float | None) -> str:
     if seconds is None:
         return ""
-    return f" Autovacuum is off on this server: `VACUUM (ANALYZE)` ran before the timing ({seconds:.0f} s)."
+    return (
+        " Autovacuum is off on this server: `VACUUM (ANALYZE)` and a `CHECKPOINT` ran before the"
+        f" timing ({seconds:.0f} s)."
+    )
 
 
 def _load(load: dict[str, float] | None) -> str:

@@ -165,7 +165,7 @@ def test_plan_and_report(tmp_path):
     }
     text = _report(tmp_path, result, facts={"nproc": 2, "sqlite": "3.40.1"})
     assert "**FAIL**" in text and "SELECT 1" in text and "| `nproc` | 2 |" in text
-    assert "`VACUUM (ANALYZE)` ran before the timing (34 s)" in text
+    assert "`VACUUM (ANALYZE)` and a `CHECKPOINT` ran before the timing (34 s)" in text
 
 
 def test_workload_table_rates_ratios_and_verdicts():
