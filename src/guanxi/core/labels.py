@@ -11,6 +11,7 @@ from django.db import models
 from django.utils import translation
 
 _LABELS: dict[tuple[type[models.Choices], str], dict[str, str]] = {}
+_FIELD_LABELS: dict[tuple[type[models.Model], str, str], dict[str, str]] = {}
 
 
 def choice_label(choices: type[models.Choices], value: str) -> str:
@@ -19,3 +20,14 @@ def choice_label(choices: type[models.Choices], value: str) -> str:
     if labels is None:
         labels = _LABELS[key] = {str(v): str(label) for v, label in choices.choices}
     return labels.get(value, value)
+
+
+def field_display(obj: models.Model, field: str) -> str:
+    """``obj.get_<field>_display()``, from a per-language cache of the field's choices."""
+    value = getattr(obj, field)
+    key = (type(obj), field, translation.get_language() or "")
+    labels = _FIELD_LABELS.get(key)
+    if labels is None:
+        choices = obj._meta.get_field(field).flatchoices  # type: ignore[union-attr]
+        labels = _FIELD_LABELS[key] = {str(v): str(label) for v, label in choices}
+    return labels.get(str(value), "" if value is None else str(value))

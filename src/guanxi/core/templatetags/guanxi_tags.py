@@ -1,5 +1,8 @@
 """Template helpers shared by every page.
 
+``{{ obj|display:"field" }}`` is ``obj.get_field_display`` from a per-language cache (see
+``guanxi.core.labels``): Django's rebuilds the choices and translates every label on each call.
+
 ``{% options choices selected %}`` renders a ``<select>``'s options in one node. Written out in the
 template, each option is a ``{% for %}`` step plus an ``{% if %}`` comparing against the form's bound
 value, which Django re-resolves per option; for the customer list's 200 tags and eight selects
@@ -12,8 +15,11 @@ from collections.abc import Iterable
 from typing import Any
 
 from django import template
+from django.db import models
 from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
+
+from guanxi.core.labels import field_display
 
 register = template.Library()
 
@@ -32,3 +38,9 @@ def options(choices: Iterable[Any], selected: Any = None) -> SafeString:
             f'<option value="{conditional_escape(value)}"{mark}>{conditional_escape(label)}</option>'
         )
     return mark_safe("".join(parts))  # noqa: S308 — every value and label is escaped above
+
+
+@register.filter
+def display(obj: models.Model | None, field: str) -> str:
+    """The label of ``obj``'s choice ``field``, like ``get_<field>_display``."""
+    return "" if obj is None else field_display(obj, field)

@@ -27,3 +27,20 @@ def test_options_takes_plain_values_and_a_missing_selection() -> None:
     html = render("{% options names form.data.tag %}", names=["VIP", "老客户"], form={"data": {}})
     assert html == '<option value="VIP">VIP</option><option value="老客户">老客户</option>'
     assert render("{% options names none %}", names=["a"]) == '<option value="a">a</option>'
+
+
+def test_display_is_the_choice_label_in_the_active_language() -> None:
+    from django.utils import translation
+
+    from guanxi.engagement.models import Channel, Interaction
+
+    visit = Interaction(channel=Channel.VISIT)
+    shown = {}
+    for language in ("zh-hans", "en"):
+        with translation.override(language):
+            shown[language] = render('{{ i|display:"channel" }}', i=visit)
+            assert shown[language] == str(visit.get_channel_display())
+    assert shown["zh-hans"] == "拜访" and shown["en"] != shown["zh-hans"]
+    # An unknown value shows as itself; nothing shows for a missing object.
+    assert render('{{ i|display:"channel" }}', i=Interaction(channel="pigeon")) == "pigeon"
+    assert render('{{ i|display:"channel" }}', i=None) == ""
