@@ -67,16 +67,14 @@ def stage_sql(d: Dialect) -> str:
 INSERT INTO value_indicatorstage (customer_id, owner_id, override, created_on, revenue, revenue_recent,
     revenue_prior, profit, profit_all, orders, orders_all, first_order_on, last_order_on, credit, touches,
     referral)
-SELECT c.id AS customer_id, c.owner_id, c.value_class_override AS override,
-    {d.date_of("c.created_at")} AS created_on,
-    COALESCE(o.revenue, 0) AS revenue, COALESCE(o.revenue_recent, 0) AS revenue_recent,
-    COALESCE(o.revenue, 0) - COALESCE(o.revenue_recent, 0) AS revenue_prior,
-    COALESCE(o.profit, 0) AS profit, COALESCE(o.profit_all, 0) AS profit_all,
-    COALESCE(o.orders, 0) AS orders, COALESCE(o.orders_all, 0) AS orders_all,
-    o.first_on AS first_order_on, o.last_on AS last_order_on,
+SELECT c.id, c.owner_id, c.value_class_override, {d.date_of("c.created_at")},
+    COALESCE(o.revenue, 0), COALESCE(o.revenue_recent, 0),
+    COALESCE(o.revenue, 0) - COALESCE(o.revenue_recent, 0),
+    COALESCE(o.profit, 0), COALESCE(o.profit_all, 0), COALESCE(o.orders, 0), COALESCE(o.orders_all, 0),
+    o.first_on, o.last_on,
     CASE c.credit_rating WHEN 'AAA' THEN 5 WHEN 'AA' THEN 4 WHEN 'A' THEN 3 WHEN 'B' THEN 2
-        WHEN 'C' THEN 1 ELSE 3 END AS credit,
-    COALESCE(i.touches, 0) AS touches, COALESCE(r.referral, 0) AS referral
+        WHEN 'C' THEN 1 ELSE 3 END,
+    COALESCE(i.touches, 0), COALESCE(r.referral, 0)
 FROM customers_customer c
 LEFT JOIN (
     SELECT customer_id,
