@@ -7,27 +7,30 @@ per language; choices are code, so it never goes stale.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable, Iterable
+from typing import Any
+
 from django.db import models
 from django.utils import translation
 
-_LABELS: dict[tuple[type[models.Choices], str], dict[str, str]] = {}
-_FIELD_LABELS: dict[tuple[type[models.Model], str, str], dict[str, str]] = {}
+_LABELS: dict[tuple[Hashable, str], dict[str, str]] = {}
+
+
+def _labels(owner: Hashable, choices: Callable[[], Iterable[tuple[Any, Any]]]) -> dict[str, str]:
+    """value → label of ``owner``'s choices in the active language, built once per language."""
+    key = (owner, translation.get_language() or "")
+    labels = _LABELS.get(key)
+    if labels is None:
+        labels = _LABELS[key] = {str(v): str(label) for v, label in choices()}
+    return labels
 
 
 def choice_label(choices: type[models.Choices], value: str) -> str:
-    key = (choices, translation.get_language() or "")
-    labels = _LABELS.get(key)
-    if labels is None:
-        labels = _LABELS[key] = {str(v): str(label) for v, label in choices.choices}
-    return labels.get(value, value)
+    return _labels(choices, lambda: choices.choices).get(value, value)
 
 
 def field_display(obj: models.Model, field: str) -> str:
-    """``obj.get_<field>_display()``, from a per-language cache of the field's choices."""
+    """``obj.get_<field>_display()``, from the same per-language cache."""
     value = getattr(obj, field)
-    key = (type(obj), field, translation.get_language() or "")
-    labels = _FIELD_LABELS.get(key)
-    if labels is None:
-        choices = obj._meta.get_field(field).flatchoices  # type: ignore[union-attr]
-        labels = _FIELD_LABELS[key] = {str(v): str(label) for v, label in choices}
+    labels = _labels((type(obj), field), lambda: obj._meta.get_field(field).flatchoices)  # type: ignore[union-attr]
     return labels.get(str(value), "" if value is None else str(value))
