@@ -472,3 +472,24 @@ def test_a_first_page_by_name_is_whole_even_when_the_window_of_first_matches_is_
     keys = dict(Customer.objects.values_list("name", "sort_key"))
     assert names == sorted(names, key=keys.__getitem__)
     assert set(names) == {"阿报价一", "阿报价二", "阿报价三", "阿报价四", "珠海报价中心"}
+
+
+def test_sqlite_prefix_indexes_are_2_and_3_for_customers_and_contacts(data):
+    """SQLite (search 0005): customers and contacts keep FTS5 prefix indexes of 2 and 3 characters
+    only (a 4-letter query reads the words beginning with it, as a 5-letter one always did);
+    interactions keep 2, 3 and 4. The 4- and 5-letter prefixes still find the same rows."""
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        pytest.skip("FTS5 tables exist on SQLite only")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT name, sql FROM sqlite_master WHERE name LIKE '%\\_fts' ESCAPE '\\'")
+        ddl = dict(cursor.fetchall())
+    assert "prefix='2 3'" in ddl["customers_customer_fts"]
+    assert "prefix='2 3'" in ddl["customers_contact_fts"]
+    assert "prefix='2 3 4'" in ddl["engagement_interaction_fts"]
+    owner = data[0]
+    for query in ("huaw", "huawe", "jish", "tong"):
+        expected = ["北京同仁堂股份有限公司"] if query == "tong" else ["华为技术有限公司"]
+        assert names(customer_list(user=owner, filters=CustomerFilters(q=query))) == expected, query
+    assert names(contact_list(user=owner, q="zhan")) == ["张伟"]
