@@ -184,3 +184,28 @@ def test_a_rejected_import_leaves_no_plan(world):
     assert job.status == ImportStatus.FAILED and job.report["error"]["code"] == "import_rejected"
     assert not plans.path_for(job.file_path).exists()
     assert not Customer.objects.filter(name="坏行公司").exists()
+
+
+def test_documents_split_across_two_processes_are_those_of_one(monkeypatch):
+    """``customers._documents`` computes the later half of the drafts' search documents in a forked
+    child above PARALLEL_MIN drafts: the drafts come out exactly as computed in one process."""
+    from guanxi.core import forked
+
+    if not forked.available():
+        pytest.skip("needs fork and two cores")
+    rows = "".join(
+        f"深圳{i}号重工贸易有限公司,曾小明{i},139{i:08d},u{i}@ex.cn,wx{i},,,广东,深圳\n" for i in range(40)
+    )
+    sheet = read_file((HEADER + rows).encode(), file_name="a.csv").sheets[0]
+    mapping = guess_mapping("customers", sheet.headers)
+    serial = customer_import.prepare(sheet, mapping, Report())
+    monkeypatch.setattr(customer_import, "PARALLEL_MIN", 2)
+    children = []
+    real_split = forked.split
+    monkeypatch.setattr(forked, "split", lambda c, p: children.append(1) or real_split(c, p))
+    split = customer_import.prepare(sheet, mapping, Report())
+    assert children == [1]
+    assert split == serial and all(d.doc and d.contacts[0].doc for d in split)
+
+    monkeypatch.setattr(forked, "split", lambda c, p: p())  # the child failed: its half done here
+    assert customer_import.prepare(sheet, mapping, Report()) == serial
