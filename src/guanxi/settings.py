@@ -298,3 +298,6 @@ GUANXI_MAX_PAGE_SIZE = 200
 # --- Imports (guanxi.dataio): limits checked before a file is parsed -----------------------------
 GUANXI_IMPORT_MAX_BYTES = env_int("GUANXI_IMPORT_MAX_BYTES", 100 * 1024 * 1024, minimum=1024)
 GUANXI_IMPORT_MAX_ROWS = env_int("GUANXI_IMPORT_MAX_ROWS", 500_000, minimum=1)
+# A preview nobody confirmed or cancelled expires after this many hours: its upload (personal data)
+# and its prepared plan are deleted by the periodic tick.
+GUANXI_IMPORT_PREVIEW_HOURS = env_int("GUANXI_IMPORT_PREVIEW_HOURS", 48, minimum=1, maximum=24 * 365)

@@ -37,6 +37,9 @@ SCHEDULE: list[ScheduledJob] = [
     ScheduledJob("value_classify", "guanxi.value.tasks.classify_if_due", dt.timedelta(days=1)),
     ScheduledJob("service_deadlines", "guanxi.service.tasks.check_deadlines", dt.timedelta(minutes=5)),
     ScheduledJob(
+        "expire_import_previews", "guanxi.dataio.tasks.expire_import_previews", dt.timedelta(hours=1)
+    ),
+    ScheduledJob(
         "pipeline_forecast_snapshot", "guanxi.pipeline.tasks.snapshot_forecasts", dt.timedelta(hours=12)
     ),
 ]

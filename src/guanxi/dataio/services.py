@@ -5,6 +5,7 @@ Merges live in ``dataio.merge``, erasures in ``dataio.privacy``, backups in ``da
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from pathlib import Path
 from typing import Any
@@ -245,6 +246,37 @@ def import_cancel(*, actor: User, job: ImportJob) -> ImportJob:
     job.save(update_fields=["status"])
     transaction.on_commit(lambda: _discard_file(job))
     return job
+
+
+def import_expire_previews(*, now: dt.datetime | None = None) -> int:
+    """Expire previews older than GUANXI_IMPORT_PREVIEW_HOURS that nobody confirmed or cancelled:
+    cancelled, with their upload and plan deleted (the upload holds personal data, a 100k-row plan
+    ~150 MB) and an audit event each. Idempotent; returns how many expired."""
+    now = now or timezone.now()
+    cutoff = now - dt.timedelta(hours=settings.GUANXI_IMPORT_PREVIEW_HOURS)
+    expired = 0
+    for job_id in ImportJob.objects.filter(status=ImportStatus.PREVIEWED, created_at__lt=cutoff).values_list(
+        "pk", flat=True
+    ):
+        with transaction.atomic():
+            claimed = ImportJob.objects.filter(pk=job_id, status=ImportStatus.PREVIEWED).update(
+                status=ImportStatus.CANCELLED, finished_at=now
+            )
+            if not claimed:
+                continue  # confirmed or cancelled meanwhile
+            job = ImportJob.objects.get(pk=job_id)
+            job.report = {**job.report, "expired": True}
+            job.save(update_fields=["report"])
+            audit_record(
+                actor=None,
+                source=Source.JOB,
+                action="import.expire",
+                obj=job,
+                changes={"status": [ImportStatus.PREVIEWED, ImportStatus.CANCELLED]},
+            )
+            transaction.on_commit(lambda job=job: _discard_file(job))  # type: ignore[misc]
+        expired += 1
+    return expired
 
 
 @transaction.atomic

