@@ -138,8 +138,12 @@ def loads(raw: bytes, key: str) -> tuple[Report, list[Prepared]] | None:
     return report, prepared
 
 
+def _tmp(path: Path) -> Path:
+    return path.with_name(path.name + ".tmp")
+
+
 def save(path: Path, raw: bytes) -> None:
-    tmp = path.with_name(path.name + ".tmp")
+    tmp = _tmp(path)
     tmp.write_bytes(raw)
     tmp.replace(path)
 
@@ -153,4 +157,10 @@ def load(path: Path, key: str) -> tuple[Report, list[Prepared]] | None:
 
 
 def discard(upload: str | Path) -> None:
-    path_for(upload).unlink(missing_ok=True)
+    discard_plan(path_for(upload))
+
+
+def discard_plan(path: Path) -> None:
+    """The plan, and what a writer stopped half-way left of it."""
+    path.unlink(missing_ok=True)
+    _tmp(path).unlink(missing_ok=True)

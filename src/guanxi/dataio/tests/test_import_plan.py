@@ -251,3 +251,42 @@ def test_documents_split_across_two_processes_are_those_of_one(monkeypatch):
 
     monkeypatch.setattr(forked, "split", lambda c, p: p())  # the child failed: its half done here
     assert customer_import.prepare(sheet, mapping, Report()) == serial
+
+
+def test_a_large_preview_writes_its_plan_from_a_forked_child_as_it_was_before_matching(
+    world, prepares, monkeypatch
+):
+    """Above PARALLEL_MIN customers the plan is written by a child while the preview matches; the
+    import takes it (not prepared again) and writes what a fresh import writes. A child that fails
+    leaves no plan (nor a half-written one), and the import prepares afresh."""
+    from guanxi.core import forked
+
+    if not forked.available():
+        pytest.skip("needs fork and two cores")
+    monkeypatch.setattr(customer_import, "PARALLEL_MIN", 2)
+    customer_create(actor=world.owner, source=Source.UI, name="长城重工")  # matched: an update
+    splits = []
+    real_split = forked.split
+    monkeypatch.setattr(forked, "split", lambda c, p: splits.append(1) or real_split(c, p))
+    job = services.import_preview(actor=world.owner, data=DATA, file_name="a.csv")
+    assert job.report["actions"]["update"] == 1
+    assert plans.path_for(job.file_path).exists() and len(splits) >= 1
+    stored = plans.load(plans.path_for(job.file_path), _key(job))
+    assert stored is not None
+    assert all(d.existing_id is None for d in stored[1][0].drafts)  # taken before the match
+    job = services.import_confirm(actor=world.owner, job=job, background=False)
+    assert job.status == ImportStatus.DONE, job.report
+    assert len(prepares) == 1 and job.report["actions"]["update"] == 1
+
+    monkeypatch.setattr(forked, "split", lambda c, p: p())  # the child failed
+    failed = services.import_preview(actor=world.owner, data=DATA, file_name="b.csv")
+    plan = plans.path_for(failed.file_path)
+    assert not plan.exists() and not plan.with_name(plan.name + ".tmp").exists()
+    failed = services.import_confirm(actor=world.owner, job=failed, background=False)
+    assert failed.status == ImportStatus.DONE and len(prepares) == 3
+
+
+def _key(job: Any) -> str:
+    return plans.fingerprint(
+        Path(job.file_path).read_bytes(), file_name=job.file_name, kind=job.kind, encoding="", sheet=""
+    )
