@@ -123,6 +123,9 @@ TEMPLATES = [
     },
 ]
 
+# Django's form renderer with its own widget templates rendered in Python (guanxi.core.formrender).
+FORM_RENDERER = "guanxi.core.formrender.FastRenderer"
+
 # --- Database -------------------------------------------------------------------------------
 DATABASE_URL = env_str("DATABASE_URL")
 if DATABASE_URL:
