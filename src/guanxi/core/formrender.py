@@ -152,6 +152,14 @@ _WIDGETS: dict[str, Callable[[Mapping[str, Any], FastRenderer], str]] = {
 }
 
 
+# An error list's templates print nothing when there are no errors ({% if errors %} around it all).
+_ERROR_LISTS = ("django/forms/errors/list/default.html", "django/forms/errors/list/ul.html")
+
+
+def _no_errors(widget: Mapping[str, Any], r: FastRenderer) -> str:
+    return ""
+
+
 class FastRenderer(DjangoTemplates):
     """Django's default form renderer, with Django's own widget templates rendered in Python —
     each only while the engine finds Django's own file for it (a project's override is rendered as
@@ -159,21 +167,24 @@ class FastRenderer(DjangoTemplates):
 
     @cached_property
     def fast(self) -> dict[str, Callable[[Mapping[str, Any], FastRenderer], str]]:
-        own = str(Path(django.forms.__file__).parent / "templates" / "django" / "forms" / "widgets")
+        own = Path(django.forms.__file__).parent / "templates"
         fast = {}
-        for name, render in _WIDGETS.items():
+        for name, render in [*_WIDGETS.items(), *((n, _no_errors) for n in _ERROR_LISTS)]:
             try:
                 origin = self.engine.get_template(name).origin.name
             except TemplateDoesNotExist:
                 continue
-            if str(Path(origin).parent) == own:
+            if Path(origin) == own / name:
                 fast[name] = render
         return fast
 
     def render(self, template_name: str, context: dict[str, Any], request: Any = None) -> str:
         render = self.fast.get(template_name)
-        if render is not None and request is None and context.keys() == {"widget"}:
-            return render(context["widget"], self).strip()
+        if render is not None and request is None:
+            if context.keys() == {"widget"}:
+                return render(context["widget"], self).strip()
+            if template_name in _ERROR_LISTS and not context.get("errors"):
+                return ""  # every field's empty error list, on every form shown
         return super().render(template_name, context, request)
 
     def include(self, option: Mapping[str, Any]) -> str:

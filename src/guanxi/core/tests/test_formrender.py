@@ -82,6 +82,13 @@ def test_a_whole_form_with_errors_renders_as_with_the_templates():
     assert not fast.is_valid() and not slow.is_valid()
     assert str(fast) == str(slow)
     assert str(Form(renderer=FastRenderer())) == str(Form(renderer=DjangoTemplates()))
+    fast, slow = Form(renderer=FastRenderer()), Form(renderer=DjangoTemplates())
+    for name in ("name", "kind", "tags", "when"):
+        assert str(fast[name].errors) == str(slow[name].errors) == ""
+        assert str(Form(data, renderer=FastRenderer())[name].errors) == str(
+            Form(data, renderer=DjangoTemplates())[name].errors
+        )
+    assert "django/forms/errors/list/ul.html" in FastRenderer().fast
 
 
 def test_an_overridden_widget_template_is_rendered_as_a_template(tmp_path):

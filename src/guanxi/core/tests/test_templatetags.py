@@ -44,3 +44,28 @@ def test_display_is_the_choice_label_in_the_active_language() -> None:
     # An unknown value shows as itself; nothing shows for a missing object.
     assert render('{{ i|display:"channel" }}', i=Interaction(channel="pigeon")) == "pigeon"
     assert render('{{ i|display:"channel" }}', i=None) == ""
+
+
+def test_url_for_is_reverse_remembered_per_script_prefix():
+    from django.template import Context, Template
+    from django.urls import reverse, set_script_prefix
+
+    from guanxi.core.templatetags import guanxi_tags
+
+    template = Template(
+        "{% load guanxi_tags %}{% url_for 'customers:detail' 12 %}|{% url_for 'customers:list' %}"
+    )
+    expected = f"{reverse('customers:detail', args=[12])}|{reverse('customers:list')}"
+    guanxi_tags._reverse.cache_clear()
+    assert template.render(Context()) == expected
+    assert template.render(Context()) == expected
+    assert guanxi_tags._reverse.cache_info().hits == 2
+    try:
+        set_script_prefix("/crm/")
+        assert template.render(Context()) == "/crm" + expected.replace("|/", "|/crm/", 1)
+    finally:
+        set_script_prefix("/")
+    assert (
+        Template("{% load guanxi_tags %}{% url_for 'customers:detail' 7 as u %}[{{ u }}]").render(Context())
+        == f"[{reverse('customers:detail', args=[7])}]"
+    )
