@@ -264,11 +264,19 @@ def customer_list(
     return page
 
 
-def customer_get_for_user(*, user: User, customer_id: int) -> Customer:
+# Columns only search reads: the pages that show a record leave them in the database (PostgreSQL
+# keeps a customer's document out of line, in TOAST: two more pages to read, cold, per page shown).
+SEARCH_COLUMNS = ("search_doc", "search_scope")
+
+
+def customer_get_for_user(*, user: User, customer_id: int, defer: tuple[str, ...] = ()) -> Customer:
+    """The customer, if ``user`` may see it (NotFound otherwise). ``defer``: columns a read-only
+    page does not need (``SEARCH_COLUMNS``); an instance read so must not be saved whole."""
     customer = (
         customer_queryset_for_user(user)
         .select_related("owner", "team")
         .prefetch_related("tags")
+        .defer(*defer)
         .filter(pk=customer_id)
         .first()
     )
@@ -278,10 +286,11 @@ def customer_get_for_user(*, user: User, customer_id: int) -> Customer:
 
 
 def customer_contacts(customer: Customer) -> list[Contact]:
+    """The customer's contacts with their phones and e-mails, to show (search columns deferred)."""
     return list(
-        customer.contacts.order_by("-is_key", "sort_key", "id").prefetch_related(
-            Prefetch("points", queryset=ContactPoint.objects.order_by("position", "id"))
-        )
+        customer.contacts.defer(*SEARCH_COLUMNS)
+        .order_by("-is_key", "sort_key", "id")
+        .prefetch_related(Prefetch("points", queryset=ContactPoint.objects.order_by("position", "id")))
     )
 
 

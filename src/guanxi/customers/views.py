@@ -111,7 +111,9 @@ def customer_list(request: HtmxHttpRequest) -> HttpResponse:
 @login_required
 def customer_detail(request: HtmxHttpRequest, customer_id: int) -> HttpResponse:
     user = _user(request)
-    customer = selectors.customer_get_for_user(user=user, customer_id=customer_id)
+    customer = selectors.customer_get_for_user(
+        user=user, customer_id=customer_id, defer=selectors.SEARCH_COLUMNS
+    )
     contacts = selectors.customer_contacts(customer)
     return render(
         request,

@@ -163,7 +163,8 @@ def customer_timeline(
     ``cursor`` (from ``timeline_cursor``) continues after an entry, ``before`` after an instant.
     The page does not show participants (``with_participants=False`` saves their query).
     """
-    interactions = customer.interactions.select_related("created_by").prefetch_related(
+    interactions = customer.interactions.defer("search_doc", "search_scope").select_related("created_by")
+    interactions = interactions.prefetch_related(
         Prefetch("contacts", queryset=Contact.objects.only("id", "name", "customer_id"))
     )
     if with_participants:
