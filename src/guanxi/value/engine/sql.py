@@ -128,7 +128,13 @@ def _pr(name: str) -> str:
 
 
 def snapshot_sql(d: Dialect, config: ValueConfig, rules: list[TierRule], params: dict[str, Any]) -> str:
-    """Step 2: ranks, score, class, tier, lifecycle, RFM, LTV and movement into the run's snapshot."""
+    """Step 2: ranks, score, class, tier, lifecycle, RFM, LTV and movement into the run's snapshot.
+
+    The rows go in by customer id: the snapshot's indexes on (run, customer) and (customer, run)
+    then take them in key order, page after page, instead of at random places (the rows leave the
+    score's window in score order). At 1M customers on PostgreSQL the step took 23.4 s unsorted and
+    15.4 s sorted (one sort of the output; vacuumed table, same data), and the persist step after
+    it reads the snapshot in the customers' order too."""
     weights = config.weights()
     total = sum(weights.values())
     columns = _indicator_columns(d)
@@ -270,6 +276,7 @@ FROM (
   ) l5
 ) x
 LEFT JOIN value_customersnapshot p ON p.run_id = %(prev_run_id)s AND p.customer_id = x.customer_id
+ORDER BY x.customer_id
 """  # noqa: S608 - fixed SQL fragments; every value is a bound parameter
 
 
