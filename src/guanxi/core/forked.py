@@ -60,7 +60,8 @@ def split(child: Callable[[], T], parent: Callable[[], Any]) -> T | None:
         started = time.monotonic()
         parent()
         budget = max(MIN_WAIT, SLOWER * (time.monotonic() - started))
-        return _receive(read_fd, pid, budget)
+        result: T | None = _receive(read_fd, pid, budget)
+        return result
     finally:
         _reap(pid)
         with contextlib.suppress(OSError):

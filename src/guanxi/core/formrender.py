@@ -171,10 +171,10 @@ class FastRenderer(DjangoTemplates):
         fast = {}
         for name, render in [*_WIDGETS.items(), *((n, _no_errors) for n in _ERROR_LISTS)]:
             try:
-                origin = self.engine.get_template(name).origin.name
+                origin = getattr(self.engine.get_template(name), "origin", None)
             except TemplateDoesNotExist:
                 continue
-            if Path(origin) == own / name:
+            if origin is not None and Path(origin.name) == own / name:
                 fast[name] = render
         return fast
 

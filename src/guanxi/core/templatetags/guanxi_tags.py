@@ -20,6 +20,7 @@ from functools import lru_cache
 from typing import Any
 
 from django import template
+from django.conf import settings
 from django.db import models
 from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.html import conditional_escape
@@ -57,9 +58,9 @@ def url_for(viewname: str, *args: Any) -> str:
     """``reverse(viewname, args=args)``, cached by the script prefix and URLconf in force."""
     if not all(isinstance(a, Hashable) for a in args):
         return reverse(viewname, args=args)
-    return _reverse(get_script_prefix(), get_urlconf(), viewname, args)
+    return _reverse(get_script_prefix(), get_urlconf() or settings.ROOT_URLCONF, viewname, args)
 
 
 @lru_cache(maxsize=8192)
-def _reverse(prefix: str, urlconf: str | None, viewname: str, args: tuple[Any, ...]) -> str:
+def _reverse(prefix: str, urlconf: str, viewname: str, args: tuple[Any, ...]) -> str:
     return reverse(viewname, urlconf=urlconf, args=args)
