@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import importlib
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -34,6 +34,32 @@ class Workload:
 
     def summary(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def settle(*, vacuum: bool, tables: Sequence[str] = ()) -> bool:
+    """PostgreSQL, before a timed part: with autovacuum off on the server (as on these machines)
+    and ``vacuum``, VACUUM (ANALYZE) ``tables`` (all, when none are named), as autovacuum would
+    have done by then; then a CHECKPOINT, so the timing does not pay for flushing what earlier,
+    untimed work (or the VACUUM) dirtied. Returns whether it vacuumed.
+
+    Nothing on SQLite, nor inside a transaction (VACUUM cannot run in one: a test's, say); a role
+    not allowed to CHECKPOINT (superuser or pg_checkpoint) is measured as it comes."""
+    from django.db import DatabaseError, connection
+
+    vacuumed = False
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        return vacuumed
+    try:
+        with connection.cursor() as cursor:
+            if vacuum:
+                cursor.execute("SELECT current_setting('autovacuum')")
+                if cursor.fetchone()[0] != "on":
+                    cursor.execute(f"VACUUM (ANALYZE) {', '.join(tables)}".rstrip())
+                    vacuumed = True
+            cursor.execute("CHECKPOINT")
+    except DatabaseError:
+        pass
+    return vacuumed
 
 
 @contextmanager

@@ -156,40 +156,36 @@ _WIDGETS: dict[str, Callable[[Mapping[str, Any], FastRenderer], str]] = {
 _ERROR_LISTS = ("django/forms/errors/list/default.html", "django/forms/errors/list/ul.html")
 
 
-def _no_errors(widget: Mapping[str, Any], r: FastRenderer) -> str:
-    return ""
-
-
 class FastRenderer(DjangoTemplates):
     """Django's default form renderer, with Django's own widget templates rendered in Python —
     each only while the engine finds Django's own file for it (a project's override is rendered as
     a template, as it should be)."""
 
     @cached_property
-    def fast(self) -> dict[str, Callable[[Mapping[str, Any], FastRenderer], str]]:
-        own = Path(django.forms.__file__).parent / "templates"
-        fast = {}
-        for name, render in [*_WIDGETS.items(), *((n, _no_errors) for n in _ERROR_LISTS)]:
+    def own(self) -> frozenset[str]:
+        """The names of ``_WIDGETS`` and ``_ERROR_LISTS`` the engine resolves to Django's own files."""
+        root = Path(django.forms.__file__).parent / "templates"
+        names = set()
+        for name in (*_WIDGETS, *_ERROR_LISTS):
             try:
                 origin = getattr(self.engine.get_template(name), "origin", None)
             except TemplateDoesNotExist:
                 continue
-            if origin is not None and Path(origin.name) == own / name:
-                fast[name] = render
-        return fast
+            if origin is not None and Path(origin.name) == root / name:
+                names.add(name)
+        return frozenset(names)
 
     def render(self, template_name: str, context: dict[str, Any], request: Any = None) -> str:
-        render = self.fast.get(template_name)
-        if render is not None and request is None:
-            if context.keys() == {"widget"}:
-                return render(context["widget"], self).strip()
+        if request is None and template_name in self.own:
+            if template_name in _WIDGETS and context.keys() == {"widget"}:
+                return _WIDGETS[template_name](context["widget"], self).strip()
             if template_name in _ERROR_LISTS and not context.get("errors"):
                 return ""  # every field's empty error list, on every form shown
         return super().render(template_name, context, request)
 
     def include(self, option: Mapping[str, Any]) -> str:
         """``{% include option.template_name with widget=option %}``: not stripped."""
-        render = self.fast.get(option["template_name"])
-        if render is not None:
-            return render(option, self)
-        return str(self.get_template(option["template_name"]).template.render(Context({"widget": option})))
+        name = option["template_name"]
+        if name in self.own and name in _WIDGETS:
+            return _WIDGETS[name](option, self)
+        return str(self.get_template(name).template.render(Context({"widget": option})))

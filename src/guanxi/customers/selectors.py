@@ -24,7 +24,7 @@ from guanxi.core.errors import NotFound, ValidationFailed
 from guanxi.core.pagination import Page, SortSpec, paginate
 from guanxi.customers.models import Contact, ContactPoint, Customer, CustomerShare
 from guanxi.search.documents import QueryTerm, grantee_keys, parse_query
-from guanxi.search.query import Window, filter_matching, first_page, first_window
+from guanxi.search.query import SEARCH_COLUMNS, Window, filter_matching, first_page, first_window
 
 
 def customer_visibility_q(user: User) -> Q:
@@ -262,11 +262,6 @@ def customer_list(
     if with_tags:
         prefetch_related_objects(page.items, "tags")
     return page
-
-
-# Columns only search reads: the pages that show a record leave them in the database (PostgreSQL
-# keeps a customer's document out of line, in TOAST: two more pages to read, cold, per page shown).
-SEARCH_COLUMNS = ("search_doc", "search_scope")
 
 
 def customer_get_for_user(*, user: User, customer_id: int, defer: tuple[str, ...] = ()) -> Customer:

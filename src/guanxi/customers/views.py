@@ -21,6 +21,7 @@ from guanxi.customers.forms import ContactForm, CustomerForm, FilterForm
 from guanxi.customers.models import CompanySize, Customer, CustomerStatus, RelationshipType, Tag
 from guanxi.engagement.forms import InteractionForm
 from guanxi.engagement.selectors import customer_timeline, timeline_cursor
+from guanxi.search.query import SEARCH_COLUMNS
 from guanxi.value.choices import Lifecycle, RfmSegment, Tier, ValueClass
 
 
@@ -111,9 +112,7 @@ def customer_list(request: HtmxHttpRequest) -> HttpResponse:
 @login_required
 def customer_detail(request: HtmxHttpRequest, customer_id: int) -> HttpResponse:
     user = _user(request)
-    customer = selectors.customer_get_for_user(
-        user=user, customer_id=customer_id, defer=selectors.SEARCH_COLUMNS
-    )
+    customer = selectors.customer_get_for_user(user=user, customer_id=customer_id, defer=SEARCH_COLUMNS)
     contacts = selectors.customer_contacts(customer)
     return render(
         request,

@@ -22,7 +22,7 @@ from guanxi.customers.selectors import (
 )
 from guanxi.engagement.models import Interaction
 from guanxi.search.documents import QueryTerm, parse_query
-from guanxi.search.query import newest_matches
+from guanxi.search.query import SEARCH_COLUMNS, newest_matches
 
 TIME_SORT = SortSpec("occurred_at", descending=True, kind="datetime")
 SEARCH_SORT = SortSpec("id", descending=True, kind="int")
@@ -163,7 +163,7 @@ def customer_timeline(
     ``cursor`` (from ``timeline_cursor``) continues after an entry, ``before`` after an instant.
     The page does not show participants (``with_participants=False`` saves their query).
     """
-    interactions = customer.interactions.defer("search_doc", "search_scope").select_related("created_by")
+    interactions = customer.interactions.defer(*SEARCH_COLUMNS).select_related("created_by")
     interactions = interactions.prefetch_related(
         Prefetch("contacts", queryset=Contact.objects.only("id", "name", "customer_id"))
     )

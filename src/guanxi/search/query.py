@@ -20,6 +20,10 @@ M = TypeVar("M", bound=Model)
 # One visibility key of documents.scope: o<owner id>, t<team id>, u<user shared with>, s<team shared with>.
 SCOPE_TOKEN = re.compile(r"[otus][0-9]+")
 
+# The columns of those models that only search reads: pages that show a record defer them
+# (PostgreSQL keeps a customer's document out of line, in TOAST: pages not read when deferred).
+SEARCH_COLUMNS = ("search_doc", "search_scope")
+
 # Models with a search_doc column and an index over it (FTS5 table on SQLite, GIN on PostgreSQL).
 INDEXED_TABLES = ("customers_customer", "customers_contact", "engagement_interaction")
 

@@ -19,10 +19,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from django.db import DatabaseError, connection, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
-from guanxi.bench.workloads import Workload, stopwatch
+from guanxi.bench.workloads import Workload, settle, stopwatch
 from guanxi.value.engine.run import asynchronous_commit, classify, months_back, period_of, raise_work_mem
 from guanxi.value.models import ClassificationRun
 
@@ -177,29 +177,15 @@ SETUP_TABLES = (
 
 
 def _settle(vacuum: bool = False) -> bool:
-    """PostgreSQL: a CHECKPOINT before each timed part, so that none of them pays for flushing what
-    the untimed work before it wrote (the previous period's run writes ~1 GB at 1M customers; the
-    server checkpoints every 1 GB of log). Each part then starts from the same state.
+    """A CHECKPOINT before each timed part (``bench.workloads.settle``): none of them pays for
+    flushing what the untimed work before it wrote (the previous period's run writes ~1 GB at 1M
+    customers; the server checkpoints every 1 GB of log).
 
-    ``vacuum``, with autovacuum off on the server (as on these machines): VACUUM (ANALYZE) the
-    tables the set-up just wrote first. Its previous-period run and removed run leave ~2M dead
-    snapshot rows and index entries that, in a real month between two runs, autovacuum would have
-    cleared; timed on top of them the snapshot step took 18 s instead of ~15 s at 1M customers.
-    Returns whether it vacuumed."""
-    vacuumed = False
-    if connection.vendor != "postgresql" or connection.in_atomic_block:
-        return vacuumed  # VACUUM cannot run in a transaction (a test's, say), nor need to
-    try:
-        with connection.cursor() as cursor:
-            if vacuum:
-                cursor.execute("SELECT current_setting('autovacuum')")
-                if cursor.fetchone()[0] != "on":
-                    cursor.execute(f"VACUUM (ANALYZE) {', '.join(SETUP_TABLES)}")
-                    vacuumed = True
-            cursor.execute("CHECKPOINT")
-    except DatabaseError:
-        pass  # not allowed for this role (superuser or pg_checkpoint): measured as it comes
-    return vacuumed
+    ``vacuum``, with autovacuum off: VACUUM (ANALYZE) the tables the set-up just wrote first. Its
+    previous-period run and removed run leave ~2M dead snapshot rows and index entries that, in a
+    real month between two runs, autovacuum would have cleared; timed on top of them the snapshot
+    step took 18 s instead of ~15 s at 1M customers."""
+    return settle(vacuum=vacuum, tables=SETUP_TABLES)
 
 
 def _timed(sql: str, params: dict[str, Any]) -> float:

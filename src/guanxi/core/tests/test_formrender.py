@@ -12,7 +12,7 @@ from django import forms
 from django.forms.renderers import DjangoTemplates
 from django.utils.translation import gettext_lazy, override
 
-from guanxi.core.formrender import FastRenderer
+from guanxi.core.formrender import _WIDGETS, FastRenderer
 
 CHOICES = [("a", "甲 <A>"), (1, gettext_lazy("渠道")), ("", "---")]
 GROUPED = [("组一", [("x", "X & x"), ("y", "Y")]), ("z", "Z")]
@@ -64,9 +64,21 @@ def test_fast_widgets_render_exactly_as_the_templates(case, language):
     _, widget, value, attrs = case
     with override(language):
         expected = widget.render("field", value, attrs=attrs, renderer=DjangoTemplates())
-        fast = FastRenderer()
+        fast = CountingRenderer()
         assert widget.render("field", value, attrs=attrs, renderer=fast) == expected
-    assert fast.fast  # the renderer did take its Python path for Django's own templates
+    # Django's own widget templates took the Python path: none was loaded as a template.
+    assert fast.own and not [name for name in fast.loaded if name in _WIDGETS]
+
+
+class CountingRenderer(FastRenderer):
+    """Records the templates it loads to render (the Python path loads none)."""
+
+    def __init__(self) -> None:
+        self.loaded: list[str] = []
+
+    def get_template(self, template_name):
+        self.loaded.append(template_name)
+        return super().get_template(template_name)
 
 
 def test_a_whole_form_with_errors_renders_as_with_the_templates():
@@ -88,7 +100,7 @@ def test_a_whole_form_with_errors_renders_as_with_the_templates():
         assert str(Form(data, renderer=FastRenderer())[name].errors) == str(
             Form(data, renderer=DjangoTemplates())[name].errors
         )
-    assert "django/forms/errors/list/ul.html" in FastRenderer().fast
+    assert "django/forms/errors/list/ul.html" in FastRenderer().own
 
 
 def test_an_overridden_widget_template_is_rendered_as_a_template(tmp_path):
@@ -109,8 +121,8 @@ def test_an_overridden_widget_template_is_rendered_as_a_template(tmp_path):
     renderer = Renderer()
     html = forms.Select(choices=CHOICES).render("f", "a", renderer=renderer)
     assert html == '<select class="overridden" name="f"></select>'
-    assert "django/forms/widgets/select.html" not in renderer.fast
-    assert "django/forms/widgets/text.html" in renderer.fast
+    assert "django/forms/widgets/select.html" not in renderer.own
+    assert "django/forms/widgets/text.html" in renderer.own
 
     # An overridden option template inside a fast <select>: included as a template, unstripped.
     (override_dir / "select.html").unlink()
@@ -118,7 +130,7 @@ def test_an_overridden_widget_template_is_rendered_as_a_template(tmp_path):
     renderer = Renderer()
     html = forms.Select(choices=[("a", "<A>")]).render("f", "a", renderer=renderer)
     assert html == '<select name="f">\n  <option>&lt;A&gt;!</option>\n\n</select>'
-    assert "django/forms/widgets/select.html" in renderer.fast
+    assert "django/forms/widgets/select.html" in renderer.own
 
 
 def test_the_project_uses_the_fast_renderer():

@@ -16,7 +16,7 @@ from django.db import connection
 
 from guanxi.bench import bulk, measure
 from guanxi.bench.scales import get_scale
-from guanxi.bench.workloads import workload_providers
+from guanxi.bench.workloads import settle, workload_providers
 
 
 class Command(BaseCommand):
@@ -106,15 +106,9 @@ def _vacuum_if_autovacuum_is_off(log: Any) -> float | None:
     pages on them measures the missing maintenance, not the pages. A CHECKPOINT then writes out the
     pages the VACUUM dirtied (hint bits, visibility maps), which the server would otherwise flush
     in the background while the first pages are timed."""
-    if connection.vendor != "postgresql":
+    started = time.perf_counter()
+    if not settle(vacuum=True):
         return None
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT current_setting('autovacuum')")
-        if cursor.fetchone()[0] == "on":
-            return None
-        started = time.perf_counter()
-        cursor.execute("VACUUM (ANALYZE)")
-        cursor.execute("CHECKPOINT")
     seconds = time.perf_counter() - started
     log(f"  autovacuum is off on this server: VACUUM (ANALYZE) and CHECKPOINT in {seconds:.1f} s")
     return round(seconds, 1)
