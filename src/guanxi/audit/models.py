@@ -69,6 +69,7 @@ class AuditEvent(models.Model):
         on_delete=models.SET_NULL,
         related_name="audit_events",
         db_constraint=False,
+        db_index=False,  # the (customer, created_at) index begins with it (migration 0002)
     )
     changes = models.JSONField(default=dict)  # {field: [before, after]}
 

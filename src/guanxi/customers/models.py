@@ -129,6 +129,7 @@ class Customer(models.Model):
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
         related_name="owned_customers",
+        db_index=False,  # cust_owner_lastint / cust_owner_sort begin with it (migration 0012)
         verbose_name=_("负责人"),
     )
     team = models.ForeignKey(
@@ -138,6 +139,7 @@ class Customer(models.Model):
         on_delete=models.SET_NULL,
         related_name="customers",
         verbose_name=_("团队"),
+        db_index=False,  # cust_team_lastint begins with it
     )
     tags = models.ManyToManyField(Tag, blank=True, related_name="customers", verbose_name=_("标签"))
     created_at = models.DateTimeField(auto_now_add=True)
@@ -268,7 +270,10 @@ class Gender(models.TextChoices):
 class Contact(models.Model):
     """Contact (联系人): a person at a customer — buyer, user, evaluator or decision maker."""
 
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="contacts")
+    # contact_customer_sort begins with it: no index of its own (migration 0012).
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="contacts", db_index=False
+    )
     name = models.CharField(_("姓名"), max_length=100)
     gender = models.CharField(_("性别"), max_length=1, choices=Gender.choices, blank=True)
     title = models.CharField(_("职务"), max_length=100, blank=True)
@@ -335,7 +340,6 @@ class ContactPoint(models.Model):
 
     class Meta:
         ordering = ["position", "id"]
-        indexes = [models.Index(fields=["kind", "value"], name="contactpoint_kind_value")]
 
     def __str__(self) -> str:
         return self.raw
