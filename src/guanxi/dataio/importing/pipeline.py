@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import gc
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -25,6 +25,7 @@ from guanxi.accounts.models import User
 from guanxi.audit.models import Source
 from guanxi.audit.services import audit_record
 from guanxi.core import forked
+from guanxi.core.checkpoint import checkpoint_later
 from guanxi.core.errors import GuanxiError, ValidationFailed
 from guanxi.dataio.importing import customers as customer_import
 from guanxi.dataio.importing import plans, values
@@ -148,7 +149,8 @@ def _run(
             # memory instead of spilling them to the WAL again and again (256 MB, this connection).
             with connection.cursor() as cursor:
                 cursor.execute("PRAGMA cache_size = -262144")
-        with transaction.atomic():
+        # The log of a big write is copied into the database file after the commit, on a thread.
+        with checkpoint_later() if not options.dry_run else nullcontext(), transaction.atomic():
             for kind, sheet, mapping, drafts in prepared:
                 if kind == "customers":
                     customer_import.match(drafts, user=actor, report=report)
