@@ -318,7 +318,12 @@ class LifecycleAction(models.Model):
     run = models.ForeignKey(
         ClassificationRun, on_delete=models.CASCADE, related_name="actions", db_constraint=False
     )
-    task = models.ForeignKey("followup.FollowUpTask", null=True, on_delete=models.SET_NULL, related_name="+")
+    # Its task too (migration 0008): the run inserts ~200k tasks and actions at 1M customers, and
+    # the deferred check of this key — one lookup per action at COMMIT — was a third of the commit's
+    # 3.2 s (BENCHMARKS.md). A deleted task still sets it NULL (Django's collector).
+    task = models.ForeignKey(
+        "followup.FollowUpTask", null=True, on_delete=models.SET_NULL, related_name="+", db_constraint=False
+    )
 
     class Meta:
         constraints = [

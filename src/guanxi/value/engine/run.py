@@ -105,16 +105,15 @@ def asynchronous_commit() -> None:
 
 
 def _open_stage() -> None:
-    """An empty scratch table for the stage step.
+    """Ready the scratch table of the stage step: a TEMP table named as the model's, which shadows
+    it for this connection, so its rows (one per customer) stay out of the write-ahead log.
+    Dropped at the end of the run, or with its rollback.
 
-    SQLite: a TEMP table of the same definition, which shadows the model's table for this
-    connection, so its rows (one per customer) stay out of the write-ahead log and the checkpoint
-    after the run commits; no gain beyond the noise was measured at medium scale. Dropped at the
-    end of the run, or with its rollback.
-    PostgreSQL: the model's table itself, UNLOGGED (migration 0005), emptied by TRUNCATE."""
+    SQLite: created empty, with the model table's definition, and filled by INSERT … SELECT.
+    PostgreSQL: made by the stage step itself (``_fill_stage``)."""
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cursor.execute("TRUNCATE value_indicatorstage")
+            cursor.execute("DROP TABLE IF EXISTS pg_temp.value_indicatorstage")
             return
         cursor.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'value_indicatorstage'")
         ddl = cursor.fetchone()[0]
@@ -122,12 +121,37 @@ def _open_stage() -> None:
         cursor.execute(ddl.replace("CREATE TABLE", "CREATE TEMP TABLE", 1))
 
 
+# PostgreSQL's default cost of passing a row from a parallel worker (0.1) keeps the stage's scan of
+# every order (5M at large) in one process: the planner prices the 4.7M rows through the Gather above
+# the time the second core saves. At 0.001 both cores scan: the step 8–9 s → ~6 s at 1M customers
+# (BENCHMARKS.md). Set for the stage's statement only.
+STAGE_PARALLEL = {"parallel_tuple_cost": "0.001", "parallel_setup_cost": "10"}
+
+
+def _fill_stage(d: sql.Dialect, params: dict[str, Any]) -> int:
+    """Step 1; returns the population (rows staged)."""
+    if connection.vendor != "postgresql":
+        return _execute(sql.stage_sql(d), params)
+    types = {f.column: f.db_type(connection) for f in IndicatorStage._meta.concrete_fields}
+    with connection.cursor() as cursor:
+        for name, value in STAGE_PARALLEL.items():
+            cursor.execute(f"SET LOCAL {name} = {value}")
+        try:
+            cursor.execute(sql.stage_create_sql(d, types), params)
+            population = int(cursor.rowcount or 0)
+        finally:
+            for name in STAGE_PARALLEL:
+                cursor.execute(f"SET LOCAL {name} = DEFAULT")
+        # Statistics for the snapshot's plan: a new table has none (and autovacuum never reads
+        # temporary tables).
+        cursor.execute("ANALYZE pg_temp.value_indicatorstage")
+    return population
+
+
 def _close_stage() -> None:
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("TRUNCATE value_indicatorstage")
-        else:
-            cursor.execute("DROP TABLE temp.value_indicatorstage")
+        schema = "pg_temp" if connection.vendor == "postgresql" else "temp"
+        cursor.execute(f"DROP TABLE {schema}.value_indicatorstage")
 
 
 def classify(
@@ -176,7 +200,9 @@ def classify(
         started = time.perf_counter()
         _open_stage()
         timings["clear"] = round(time.perf_counter() - started, 4)
-        population = step("stage", sql.stage_sql(d))
+        started = time.perf_counter()
+        population = _fill_stage(d, params)
+        timings["stage"] = round(time.perf_counter() - started, 4)
         params["population"] = population  # the n of every percentile rank (no COUNT(*) OVER () pass)
         step("snapshot", sql.snapshot_sql(d, config, rules, params))
         if connection.vendor == "postgresql":
@@ -216,6 +242,9 @@ def classify(
                 "moved_down": [None, run.moved_down],
             },
         )
+        committing = time.perf_counter()
+    # COMMIT runs the deferred checks of the foreign keys of what the run inserted (tasks, actions).
+    timings["commit"] = round(time.perf_counter() - committing, 4)
     # The dashboards' summary cube, after the run is committed: until it is built the dashboards
     # compute from the snapshot live, so the re-evaluation does not wait for it (nor hold its lock).
     cube_timings: dict[str, float] = {}
