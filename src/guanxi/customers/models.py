@@ -271,9 +271,7 @@ class Contact(models.Model):
     """Contact (联系人): a person at a customer — buyer, user, evaluator or decision maker."""
 
     # contact_customer_sort begins with it: no index of its own (migration 0012).
-    customer = models.ForeignKey(
-        Customer, on_delete=models.CASCADE, related_name="contacts", db_index=False
-    )
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="contacts", db_index=False)
     name = models.CharField(_("姓名"), max_length=100)
     gender = models.CharField(_("性别"), max_length=1, choices=Gender.choices, blank=True)
     title = models.CharField(_("职务"), max_length=100, blank=True)

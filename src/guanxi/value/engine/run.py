@@ -132,7 +132,7 @@ def _fill_stage(d: sql.Dialect, params: dict[str, Any]) -> int:
     """Step 1; returns the population (rows staged)."""
     if connection.vendor != "postgresql":
         return _execute(sql.stage_sql(d), params)
-    types = {f.column: f.db_type(connection) for f in IndicatorStage._meta.concrete_fields}
+    types = {f.column: str(f.db_type(connection)) for f in IndicatorStage._meta.concrete_fields}
     with connection.cursor() as cursor:
         for name, value in STAGE_PARALLEL.items():
             cursor.execute(f"SET LOCAL {name} = {value}")
