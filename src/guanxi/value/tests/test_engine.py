@@ -396,6 +396,23 @@ def test_deleting_a_customer_removes_its_snapshots_and_actions(world):
     assert not LifecycleAction.objects.filter(customer_id=pk).exists()
 
 
+def test_deleting_a_task_keeps_its_lifecycle_action_without_it(world):
+    """An action's task key has no database constraint either (migration 0008): a deleted task
+    still leaves the action (the customer entered the state that period) with no task."""
+    from guanxi.followup.models import FollowUpTask
+
+    classify(as_of=AS_OF)
+    task = FollowUpTask.objects.create(
+        title="跟进", assignee=world.owner, customer=world.customer, due_on=AS_OF
+    )
+    action = LifecycleAction.objects.create(
+        customer=world.customer, lifecycle="dormant", period="2026-06", run=latest_run(), task=task
+    )
+    task.delete()
+    action.refresh_from_db()
+    assert action.task_id is None
+
+
 def test_bench_floor_commits_then_puts_the_classes_back(world, tmp_path):
     """The bench's persist floor is timed with its COMMIT (as the run is) and leaves every
     customer's class as it found it; the value workload reports the run against that floor."""
