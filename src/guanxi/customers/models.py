@@ -129,7 +129,6 @@ class Customer(models.Model):
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
         related_name="owned_customers",
-        db_index=False,  # cust_owner_lastint / cust_owner_sort begin with it (migration 0012)
         verbose_name=_("负责人"),
     )
     team = models.ForeignKey(
@@ -139,7 +138,6 @@ class Customer(models.Model):
         on_delete=models.SET_NULL,
         related_name="customers",
         verbose_name=_("团队"),
-        db_index=False,  # cust_team_lastint begins with it
     )
     tags = models.ManyToManyField(Tag, blank=True, related_name="customers", verbose_name=_("标签"))
     created_at = models.DateTimeField(auto_now_add=True)
