@@ -257,10 +257,12 @@ class CustomerSnapshot(models.Model):
 
 
 class IndicatorStage(models.Model):
-    """Scratch table of the engine's first step (raw indicators); empty between runs.
+    """The definition of the engine's first step's scratch table (raw indicators); always empty.
 
-    UNLOGGED on PostgreSQL (migration 0005): nothing in it outlives a run. On SQLite a run works in
-    a TEMP copy of it instead (engine.run._open_stage).
+    A run works in a TEMP table of the same name, which shadows this one for its connection and is
+    dropped with the run (engine.run._open_stage): on SQLite a copy of this table's definition, on
+    PostgreSQL made by CREATE TABLE … AS with these columns' types (``_fill_stage``). This table
+    stays UNLOGGED and empty (migration 0005).
     """
 
     customer_id = models.IntegerField(primary_key=True)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from django.conf import settings
@@ -192,17 +194,13 @@ def classify(
         params.update(run_id=run.pk, prev_run_id=prev.pk if prev else 0, period=period)
 
         def step(name: str, statement: str) -> int:
-            started = time.perf_counter()
-            rows = _execute(statement, params)
-            timings[name] = round(time.perf_counter() - started, 4)
-            return rows
+            with _timed(timings, name):
+                return _execute(statement, params)
 
-        started = time.perf_counter()
-        _open_stage()
-        timings["clear"] = round(time.perf_counter() - started, 4)
-        started = time.perf_counter()
-        population = _fill_stage(d, params)
-        timings["stage"] = round(time.perf_counter() - started, 4)
+        with _timed(timings, "clear"):
+            _open_stage()
+        with _timed(timings, "stage"):
+            population = _fill_stage(d, params)
         params["population"] = population  # the n of every percentile rank (no COUNT(*) OVER () pass)
         step("snapshot", sql.snapshot_sql(d, config, rules, params))
         if connection.vendor == "postgresql":
@@ -212,15 +210,12 @@ def classify(
             step("analyze", "ANALYZE value_customersnapshot")
         persisted = step("persist", sql.persist_sql(d))
         step("clear_archived", sql.CLEAR_SQL)
-        started = time.perf_counter()
-        class_stats = _summarise(run)
-        timings["summary"] = round(time.perf_counter() - started, 4)
-        started = time.perf_counter()
-        tasks = _lifecycle_tasks(run, as_of, period)
-        timings["actions"] = round(time.perf_counter() - started, 4)
-        started = time.perf_counter()
-        tasks += _digests(run, as_of)
-        timings["tasks"] = round(time.perf_counter() - started, 4)
+        with _timed(timings, "summary"):
+            class_stats = _summarise(run)
+        with _timed(timings, "actions"):
+            tasks = _lifecycle_tasks(run, as_of, period)
+        with _timed(timings, "tasks"):
+            tasks += _digests(run, as_of)
         _close_stage()
         run.population = population
         run.tasks_created += tasks
@@ -243,18 +238,27 @@ def classify(
             },
         )
         committing = time.perf_counter()
-    # COMMIT runs the deferred checks of the foreign keys of what the run inserted (tasks, actions).
+    # COMMIT runs the deferred checks of the foreign keys of the follow-up tasks the run inserted.
     timings["commit"] = round(time.perf_counter() - committing, 4)
     # The dashboards' summary cube, after the run is committed: until it is built the dashboards
     # compute from the snapshot live, so the re-evaluation does not wait for it (nor hold its lock).
     cube_timings: dict[str, float] = {}
-    started = time.perf_counter()
-    cube.refresh_latest(timings=cube_timings)
-    cube_timings["cube"] = round(time.perf_counter() - started, 4)
+    with _timed(cube_timings, "cube"):
+        cube.refresh_latest(timings=cube_timings)
     run.timings = timings | cube_timings
     ClassificationRun.objects.filter(pk=run.pk).update(timings=run.timings)
     run.refresh_from_db(fields=["cube_generation"])
     return run
+
+
+@contextmanager
+def _timed(timings: dict[str, float], name: str) -> Iterator[None]:
+    """Seconds spent in the block as ``timings[name]`` (the run's steps, shown with the run)."""
+    started = time.perf_counter()
+    try:
+        yield
+    finally:
+        timings[name] = round(time.perf_counter() - started, 4)
 
 
 def _config_record(config: Any, rules: list[Any]) -> dict[str, Any]:

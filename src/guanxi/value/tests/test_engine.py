@@ -449,3 +449,12 @@ def test_bench_settle_leaves_a_transaction_usable(world):
 
     assert benchwork._settle(vacuum=True) is False
     assert Customer.objects.count() >= 0  # the transaction is not aborted
+
+
+def test_the_stage_columns_are_the_stage_table_s():
+    """The stage SELECT lists its columns in ``STAGE_COLUMNS`` order; PostgreSQL's CREATE TABLE … AS
+    casts each to the model table's type, SQLite's INSERT names them: both need the same set."""
+    from guanxi.value.engine import sql
+    from guanxi.value.models import IndicatorStage
+
+    assert [f.column for f in IndicatorStage._meta.concrete_fields] == sql.STAGE_COLUMNS
