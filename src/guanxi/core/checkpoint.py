@@ -54,8 +54,8 @@ def checkpoint_later(db: BaseDatabaseWrapper = connection) -> Iterator[None]:
     finally:
         with db.cursor() as cursor:
             cursor.execute(f"PRAGMA wal_autocheckpoint = {pages:d}")
-        if not db.in_atomic_block:
-            start(str(db.settings_dict["NAME"]))
+    if not db.in_atomic_block:  # committed (a rolled-back transaction left nothing to copy)
+        start(str(db.settings_dict["NAME"]))
 
 
 def start(path: str) -> threading.Thread:

@@ -113,3 +113,21 @@ def test_elsewhere_it_does_nothing():
 def test_a_failed_copy_is_logged_and_loses_nothing(tmp_path: Path, caplog: pytest.LogCaptureFixture):
     checkpoint.start(str(tmp_path / "missing-dir" / "db.sqlite3")).join()
     assert "checkpoint failed" in caplog.text
+
+
+def test_a_rolled_back_transaction_starts_no_thread(wal_db: BaseDatabaseWrapper):
+    before = list(checkpoint._threads)
+
+    def failing_import() -> None:
+        with checkpoint.checkpoint_later(wal_db), transaction.atomic(using=ALIAS):
+            _fill(wal_db, 10)
+            raise RuntimeError("the import fails")
+
+    with pytest.raises(RuntimeError):
+        failing_import()
+    assert checkpoint._threads == before
+    with wal_db.cursor() as cursor:
+        cursor.execute("PRAGMA wal_autocheckpoint")
+        assert cursor.fetchone()[0] == 1000
+        cursor.execute("SELECT count(*) FROM t")
+        assert cursor.fetchone()[0] == 0
