@@ -290,3 +290,55 @@ def _key(job: Any) -> str:
     return plans.fingerprint(
         Path(job.file_path).read_bytes(), file_name=job.file_name, kind=job.kind, encoding="", sheet=""
     )
+
+
+def test_rows_built_on_a_thread_beside_the_search_index_fill_are_those_built_after_it(world, monkeypatch):
+    """On SQLite ``write`` builds the contacts', numbers', audit and provenance rows on a thread
+    while the customers' search index is filled: what lands is exactly what the one-thread path
+    writes, for new customers and for an existing one that gets an update (its own audit event,
+    contacts). Elsewhere, or below FTS_MIN_ROWS customers, they are built after the insert."""
+    from django.db import connection
+
+    from guanxi.dataio.importing import bulkinsert
+    from guanxi.dataio.models import ImportRow
+
+    threads: list[str] = []
+    real = customer_import._build_rows
+
+    def recorded(*args: Any, **kwargs: Any) -> Any:
+        import threading
+
+        threads.append(threading.current_thread().name)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(customer_import, "_build_rows", recorded)
+    results = []
+    first, second = UserFactory(team=world.east), UserFactory(team=world.north)
+    for user, fts_min in ((first, 10**9), (second, 1)):
+        monkeypatch.setattr(bulkinsert, "FTS_MIN_ROWS", fts_min)
+        customer_create(actor=user, source=Source.UI, name="长城重工")  # matched: an update
+        job = services.import_preview(actor=user, data=DATA, file_name="a.csv")
+        job = services.import_confirm(actor=user, job=job, background=False)
+        assert job.status == ImportStatus.DONE, job.report
+        assert job.report["actions"] == {"create": 2, "update": 1, "merge": 1, "skip": 0, "reject": 0}
+        provenance = sorted(
+            (r.row_number, r.action, r.object_type, str(Customer.objects.get(pk=r.object_id).name))
+            for r in ImportRow.objects.filter(job=job, object_type="customer")
+        ) + sorted(
+            (r.row_number, r.action, r.object_type, Contact.objects.get(pk=r.object_id).name)
+            for r in ImportRow.objects.filter(job=job, object_type="contact")
+        )
+        results.append((imported(user.pk), provenance, job.report["counts"]))
+    assert threads[0] == threading_main_name()
+    if connection.vendor == "sqlite":
+        assert threads[1].startswith("beside-fts")
+    else:
+        assert threads[1] == threading_main_name()
+    assert results[0] == results[1]
+    assert len(results[0][1]) == 4 + 4 and results[0][2]["phones_and_emails"] == 6
+
+
+def threading_main_name() -> str:
+    import threading
+
+    return threading.main_thread().name
