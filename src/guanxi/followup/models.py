@@ -25,26 +25,41 @@ class FollowUpTask(models.Model):
     title = models.CharField(_("任务"), max_length=200)
     notes = models.TextField(_("备注"), blank=True)
     due_on = models.DateField(_("截止日期"))
+    # No single-column indexes on the assignee, contact and creator keys (migration 0003): the
+    # composite task_assignee_due begins with the assignee, and most tasks have no contact or
+    # creator — their partial indexes below hold only the tasks that do. Each index is one more
+    # entry per task, and a monthly re-evaluation creates ~200k tasks at 1M customers (issue 7).
     assignee = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="followup_tasks"
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="followup_tasks", db_index=False
     )
     customer = models.ForeignKey(
         "customers.Customer", null=True, blank=True, on_delete=models.CASCADE, related_name="followup_tasks"
     )
     contact = models.ForeignKey(
-        "customers.Contact", null=True, blank=True, on_delete=models.SET_NULL, related_name="followup_tasks"
+        "customers.Contact",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="followup_tasks",
+        db_index=False,
     )
     status = models.CharField(max_length=10, choices=TaskStatus.choices, default=TaskStatus.OPEN)
     snoozed_until = models.DateField(_("推迟到"), null=True, blank=True)
     done_at = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", db_index=False
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        indexes = [models.Index(fields=["assignee", "status", "due_on"], name="task_assignee_due")]
+        indexes = [
+            models.Index(fields=["assignee", "status", "due_on"], name="task_assignee_due"),
+            models.Index(fields=["contact"], name="task_contact", condition=Q(contact__isnull=False)),
+            models.Index(
+                fields=["created_by"], name="task_created_by", condition=Q(created_by__isnull=False)
+            ),
+        ]
         ordering = ["due_on", "id"]
 
     def __str__(self) -> str:
