@@ -282,9 +282,10 @@ if GUANXI_VALUE_PERIOD not in {"month", "quarter", "week", "off"}:
         f"GUANXI_VALUE_PERIOD={GUANXI_VALUE_PERIOD!r} must be month, quarter, week or off / "
         "评估周期必须是 month、quarter、week 或 off"
     )
-# PostgreSQL: work_mem of the re-evaluation's transaction, in MB (SET LOCAL). Its aggregates and
-# window sorts over every customer stay in memory instead of spilling to disk (at 1M customers the
-# default 4 MB makes the order aggregate sort on disk).
+# Memory of the re-evaluation, in MB (guanxi.value.engine.run.run_memory). PostgreSQL: work_mem of
+# its transaction (SET LOCAL), so its aggregates and window sorts over every customer stay in memory
+# (at 1M customers the default 4 MB makes the order aggregate sort on disk). SQLite: the page cache
+# of its connection for the run, so the snapshot's index pages stay in memory.
 GUANXI_VALUE_WORK_MEM_MB = env_int("GUANXI_VALUE_WORK_MEM_MB", 256, minimum=4, maximum=16384)
 
 # Complaint deadlines (guanxi.service.policy): a ServicePolicy subclass; issue 7 plugs in its value terms.

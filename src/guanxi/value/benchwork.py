@@ -23,7 +23,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from guanxi.bench.workloads import Workload, settle, stopwatch
-from guanxi.value.engine.run import asynchronous_commit, classify, months_back, period_of, raise_work_mem
+from guanxi.value.engine.run import asynchronous_commit, classify, months_back, period_of, run_memory
 from guanxi.value.models import ClassificationRun
 
 # A hand-written composite over the engine's eight indicators (revenue, margin, order frequency,
@@ -115,7 +115,7 @@ def _persist_floor() -> float:
     Timed with its COMMIT, as the run is: persisting means the classes are durable, and on SQLite
     the commit (writing the changed pages to the log, then the checkpoint it triggers) is ~40 % of
     it. The previous classes are saved first and put back afterwards (untimed), with the session
-    settings of the engine's transaction (``work_mem``, asynchronous commit on PostgreSQL)."""
+    settings of the engine's transaction (``run_memory``, asynchronous commit on PostgreSQL)."""
     with connection.cursor() as cursor:
         with transaction.atomic():
             cursor.execute(
@@ -128,8 +128,7 @@ def _persist_floor() -> float:
         try:
             _settle()
             started = time.perf_counter()
-            with transaction.atomic():
-                raise_work_mem()
+            with transaction.atomic(), run_memory():
                 asynchronous_commit()
                 cursor.execute(
                     "UPDATE customers_customer SET value_class = t.cls FROM gx_floor_cls t "
@@ -189,10 +188,9 @@ def _settle(vacuum: bool = False) -> bool:
 
 
 def _timed(sql: str, params: dict[str, Any]) -> float:
-    """One floor statement, with the session settings the engine runs with (work_mem on PostgreSQL)."""
+    """One floor statement, with the memory the engine runs with (``run_memory``)."""
     _settle()
-    with transaction.atomic(), connection.cursor() as cursor:
-        raise_work_mem()
+    with transaction.atomic(), run_memory(), connection.cursor() as cursor:
         started = time.perf_counter()
         cursor.execute(sql, params)
         cursor.fetchall()

@@ -209,10 +209,9 @@ def refresh_latest(timings: dict[str, float] | None = None) -> bool:
     from django.db import transaction
 
     from guanxi.value.config import config_get
-    from guanxi.value.engine.run import _params, asynchronous_commit, raise_work_mem
+    from guanxi.value.engine.run import _params, asynchronous_commit, run_memory
 
-    with transaction.atomic():
-        raise_work_mem()
+    with transaction.atomic(), run_memory():
         asynchronous_commit()  # the cube is derived from the run: rebuilt by the tick when missing
         run = (
             ClassificationRun.objects.select_for_update()

@@ -92,6 +92,30 @@ def raise_work_mem() -> None:
             cursor.execute(f"SET LOCAL work_mem = '{int(settings.GUANXI_VALUE_WORK_MEM_MB)}MB'")
 
 
+@contextmanager
+def run_memory() -> Iterator[None]:
+    """The memory of a set-based pass over every customer, ``GUANXI_VALUE_WORK_MEM_MB``, for the
+    block; call it inside the block's transaction.
+
+    PostgreSQL: the transaction's work_mem (``raise_work_mem``). SQLite: the connection's page cache
+    (64 MB by default, settings.py), put back afterwards: the run's snapshot goes into five indexes
+    at once, and with the smaller cache their pages were written out and read back — the snapshot
+    step ~2.3 s → ~1.95 s at 100k customers (BENCHMARKS.md)."""
+    if connection.vendor != "sqlite":
+        raise_work_mem()
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA cache_size")
+        before = int(cursor.fetchone()[0])
+        cursor.execute(f"PRAGMA cache_size = {-1024 * int(settings.GUANXI_VALUE_WORK_MEM_MB):d}")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"PRAGMA cache_size = {before:d}")
+
+
 def asynchronous_commit() -> None:
     """PostgreSQL: this transaction's COMMIT does not wait for its write-ahead log to reach the disk.
 
@@ -169,11 +193,10 @@ def classify(
     """
     as_of = as_of or timezone.localdate()
     period = period_of(as_of)
-    with transaction.atomic():
+    with transaction.atomic(), run_memory():
         run = ClassificationRun.objects.select_for_update().filter(period=period).first()
         if run is not None and run.status == RunStatus.DONE and not force:
             return None
-        raise_work_mem()
         asynchronous_commit()
         cube.invalidate()
         config = config_get()

@@ -371,18 +371,39 @@ def test_many_touches_do_not_overflow_32_bit_arithmetic(world):
 def test_postgresql_runs_with_raised_work_mem_and_asynchronous_commit(settings):
     from django.db import connection, transaction
 
-    from guanxi.value.engine.run import asynchronous_commit, raise_work_mem
+    from guanxi.value.engine.run import asynchronous_commit, run_memory
 
     if connection.vendor != "postgresql":
         pytest.skip("work_mem is a PostgreSQL setting")
     settings.GUANXI_VALUE_WORK_MEM_MB = 96
-    with connection.cursor() as cursor, transaction.atomic():
-        raise_work_mem()  # SET LOCAL: for the transaction only
+    with connection.cursor() as cursor, transaction.atomic(), run_memory():  # SET LOCAL: this transaction
         asynchronous_commit()
         cursor.execute("SHOW work_mem")
         assert cursor.fetchone()[0] == "96MB"
         cursor.execute("SHOW synchronous_commit")
         assert cursor.fetchone()[0] == "off"
+
+
+def test_sqlite_runs_with_a_larger_page_cache_put_back_afterwards(settings):
+    from django.db import connection, transaction
+
+    from guanxi.value.engine.run import run_memory
+
+    if connection.vendor != "sqlite":
+        pytest.skip("the page cache is SQLite's")
+    settings.GUANXI_VALUE_WORK_MEM_MB = 96
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA cache_size")
+        before = cursor.fetchone()[0]
+        with transaction.atomic(), run_memory():
+            cursor.execute("PRAGMA cache_size")
+            assert cursor.fetchone()[0] == -96 * 1024
+        cursor.execute("PRAGMA cache_size")
+        assert cursor.fetchone()[0] == before != -96 * 1024
+        with pytest.raises(ZeroDivisionError), transaction.atomic(), run_memory():
+            1 / 0  # noqa: B018 - a failing run
+        cursor.execute("PRAGMA cache_size")
+        assert cursor.fetchone()[0] == before
 
 
 def test_deleting_a_customer_removes_its_snapshots_and_actions(world):
