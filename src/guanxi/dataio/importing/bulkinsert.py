@@ -16,7 +16,7 @@ import datetime as dt
 import json
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import Any, TypeVar
 
 from django.core.serializers.json import DjangoJSONEncoder
@@ -167,8 +167,12 @@ def _search_index_filled_after(
         automerge_sql = f"INSERT INTO {fts} ({fts}, rank) VALUES ('automerge', %s)"  # noqa: S608
         cursor.execute(automerge_sql, [FILL_AUTOMERGE])
         try:
-            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="beside-fts") as pool:
-                future = pool.submit(beside) if beside is not None else None
+            with (
+                ThreadPoolExecutor(max_workers=1, thread_name_prefix="beside-fts")
+                if beside is not None
+                else nullcontext()
+            ) as pool:
+                future = pool.submit(beside) if pool is not None and beside is not None else None
                 cursor.execute(
                     f"INSERT INTO {fts} (rowid, search_doc, search_scope) "  # noqa: S608 - a model's table
                     f'SELECT id, search_doc, search_scope FROM "{table}" WHERE id BETWEEN %s AND %s',
