@@ -18,7 +18,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from guanxi.accounts.models import User
@@ -27,6 +27,7 @@ from guanxi.audit.services import audit_record
 from guanxi.core import forked
 from guanxi.core.checkpoint import checkpoint_later
 from guanxi.core.errors import GuanxiError, ValidationFailed
+from guanxi.core.pagecache import page_cache
 from guanxi.dataio.importing import customers as customer_import
 from guanxi.dataio.importing import plans, values
 from guanxi.dataio.importing.mapping import check_headers, guess_mapping, missing_required, source_key
@@ -41,6 +42,7 @@ SHEET_KINDS = {
     "orders": ("订单", "订单明细", "orders", "order"),
 }
 KIND_ORDER = ["products", "customers", "contacts", "interactions", "orders"]
+IMPORT_CACHE_MB = 256  # SQLite's page cache during an import's transaction (core.pagecache)
 
 
 class ImportRejected(ValidationFailed):
@@ -144,13 +146,14 @@ def _run(
         # A dry run of a workbook whose later sheets name the customers of its first writes those
         # customers too (and rolls everything back), so the preview of every sheet is exact.
         rehearse = any(kind != "customers" for kind, *_ in prepared)
-        if connection.vendor == "sqlite":
-            # One big transaction: let SQLite keep the touched index pages (FTS5 above all) in
-            # memory instead of spilling them to the WAL again and again (256 MB, this connection).
-            with connection.cursor() as cursor:
-                cursor.execute("PRAGMA cache_size = -262144")
-        # The log of a big write is copied into the database file after the commit, on a thread.
-        with checkpoint_later() if not options.dry_run else nullcontext(), transaction.atomic():
+        # One big transaction: SQLite keeps the touched index pages (FTS5 above all) in memory
+        # instead of spilling them to the WAL again and again; the log of a big write is copied into
+        # the database file after the commit, on a thread.
+        with (
+            page_cache(IMPORT_CACHE_MB),
+            checkpoint_later() if not options.dry_run else nullcontext(),
+            transaction.atomic(),
+        ):
             for kind, sheet, mapping, drafts in prepared:
                 if kind == "customers":
                     customer_import.match(drafts, user=actor, report=report)

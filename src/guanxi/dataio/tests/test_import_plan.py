@@ -4,6 +4,7 @@ prepared exactly the same, and it always matches against the database as it is a
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -306,8 +307,6 @@ def test_rows_built_on_a_thread_beside_the_search_index_fill_are_those_built_aft
     real = customer_import._build_rows
 
     def recorded(*args: Any, **kwargs: Any) -> Any:
-        import threading
-
         threads.append(threading.current_thread().name)
         return real(*args, **kwargs)
 
@@ -329,16 +328,11 @@ def test_rows_built_on_a_thread_beside_the_search_index_fill_are_those_built_aft
             for r in ImportRow.objects.filter(job=job, object_type="contact")
         )
         results.append((imported(user.pk), provenance, job.report["counts"]))
-    assert threads[0] == threading_main_name()
+    main = threading.main_thread().name
+    assert threads[0] == main
     if connection.vendor == "sqlite":
         assert threads[1].startswith("beside-fts")
     else:
-        assert threads[1] == threading_main_name()
+        assert threads[1] == main
     assert results[0] == results[1]
     assert len(results[0][1]) == 4 + 4 and results[0][2]["phones_and_emails"] == 6
-
-
-def threading_main_name() -> str:
-    import threading
-
-    return threading.main_thread().name

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from guanxi.accounts.models import User
 from guanxi.audit.models import Source
 from guanxi.audit.services import audit_record
+from guanxi.core.pagecache import page_cache
 from guanxi.followup.models import FollowUpTask
 from guanxi.value.choices import ACTIONS
 from guanxi.value.config import config_get, tier_rules
@@ -84,36 +85,21 @@ def _execute(statement: str, params: dict[str, Any]) -> int:
         return int(cursor.rowcount or 0)
 
 
-def raise_work_mem() -> None:
-    """PostgreSQL: this transaction's work_mem to ``GUANXI_VALUE_WORK_MEM_MB`` (set-based passes over
-    every customer; the default 4 MB sends their aggregates and sorts to disk)."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(f"SET LOCAL work_mem = '{int(settings.GUANXI_VALUE_WORK_MEM_MB)}MB'")
-
-
 @contextmanager
 def run_memory() -> Iterator[None]:
     """The memory of a set-based pass over every customer, ``GUANXI_VALUE_WORK_MEM_MB``, for the
     block; call it inside the block's transaction.
 
-    PostgreSQL: the transaction's work_mem (``raise_work_mem``). SQLite: the connection's page cache
-    (64 MB by default, settings.py), put back afterwards: the run's snapshot goes into five indexes
-    at once, and with the smaller cache their pages were written out and read back — the snapshot
-    step ~2.3 s → ~1.95 s at 100k customers (BENCHMARKS.md)."""
-    if connection.vendor != "sqlite":
-        raise_work_mem()
-        yield
-        return
-    with connection.cursor() as cursor:
-        cursor.execute("PRAGMA cache_size")
-        before = int(cursor.fetchone()[0])
-        cursor.execute(f"PRAGMA cache_size = {-1024 * int(settings.GUANXI_VALUE_WORK_MEM_MB):d}")
-    try:
-        yield
-    finally:
+    PostgreSQL: the transaction's work_mem (SET LOCAL; the default 4 MB sends the aggregates and
+    sorts over every customer to disk). SQLite: the connection's page cache (``core.pagecache``):
+    the run's snapshot goes into five indexes at once, and with the default cache their pages were
+    written out and read back — the snapshot step ~2.3 s → ~1.95 s at 100k customers."""
+    megabytes = int(settings.GUANXI_VALUE_WORK_MEM_MB)
+    if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute(f"PRAGMA cache_size = {before:d}")
+            cursor.execute(f"SET LOCAL work_mem = '{megabytes}MB'")
+    with page_cache(megabytes):
+        yield
 
 
 def asynchronous_commit() -> None:
