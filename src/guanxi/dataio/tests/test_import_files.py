@@ -432,3 +432,95 @@ def test_index_fill_merges_less_often_and_puts_the_setting_back(world, monkeypat
         cursor.execute("SELECT v FROM customers_customer_fts_config WHERE k = 'automerge'")
         assert cursor.fetchone()[0] == 8
     assert len(search_all(user=world.owner, query="甬江").customers) == 6
+
+
+def test_bulk_rows_go_in_whole_with_their_types_or_fail_as_django_errors(world):
+    """The bulk insert (COPY on PostgreSQL, executemany on SQLite) writes every kind of value the
+    import writes — text with tabs, backslashes and newlines, NULLs, dates, timestamps, booleans,
+    JSON — as an INSERT would; a bad row (a duplicate id) raises Django's IntegrityError and, the
+    transaction rolled back, leaves no row behind."""
+    import datetime as dt
+
+    from django.db import IntegrityError, transaction
+    from django.utils import timezone
+
+    from guanxi.dataio.importing import bulkinsert
+
+    customer_ids = bulkinsert.reserve_ids(Customer, 2)
+    stamp = bulkinsert.db_datetime(timezone.now())
+    customers = bulkinsert.Inserter(
+        Customer, ["id", "owner", "name", "notes", "search_doc", "search_scope", "created_at", "updated_at"]
+    )
+    odd = "制表\t反斜杠\\N 换行\n结束"
+    with transaction.atomic():
+        customers.insert(
+            [
+                (customer_ids[0], world.owner.pk, "甬江精密", odd, "u7532", "o1", stamp, stamp),
+                (customer_ids[1], world.owner.pk, "宁波港", "", "", "o1", stamp, stamp),
+            ]
+        )
+        contact_id = bulkinsert.reserve_ids(Contact, 1)[0]
+        bulkinsert.Inserter(
+            Contact, ["id", "customer", "name", "birthday", "search_doc", "created_at", "updated_at"]
+        ).insert(
+            [
+                (
+                    contact_id,
+                    customer_ids[0],
+                    "宋梅",
+                    bulkinsert.db_date(dt.date(1990, 2, 28)),
+                    "",
+                    stamp,
+                    stamp,
+                )
+            ]
+        )
+        bulkinsert.Inserter(ContactPoint, ["id", "contact", "kind", "raw", "value", "is_ambiguous"]).insert(
+            [
+                (
+                    bulkinsert.reserve_ids(ContactPoint, 1)[0],
+                    contact_id,
+                    "phone",
+                    "0574 1234",
+                    "057412345",
+                    True,
+                )
+            ]
+        )
+        audit_id = bulkinsert.reserve_ids(AuditEvent, 1)[0]
+        bulkinsert.Inserter(
+            AuditEvent,
+            ["id", "created_at", "actor", "source", "action", "object_type", "object_id", "changes"],
+        ).insert(
+            [
+                (
+                    audit_id,
+                    stamp,
+                    world.owner.pk,
+                    "import",
+                    "customer.create",
+                    "customer",
+                    customer_ids[0],
+                    bulkinsert.json_adapter()({"name": [None, "甬江\t精密"], "n": [None, 1.5]}),
+                )
+            ]
+        )
+    first = Customer.objects.get(pk=customer_ids[0])
+    assert (first.name, first.notes, first.owner_id) == ("甬江精密", odd, world.owner.pk)
+    assert Customer.objects.get(pk=customer_ids[1]).notes == ""
+    assert Contact.objects.get(pk=contact_id).birthday == dt.date(1990, 2, 28)
+    point = ContactPoint.objects.get(contact_id=contact_id)
+    assert (point.value, point.is_ambiguous, point.label) == ("057412345", True, "")
+    assert AuditEvent.objects.get(pk=audit_id).changes == {"name": [None, "甬江\t精密"], "n": [None, 1.5]}
+
+    before = counts()
+    taken = bulkinsert.reserve_ids(Customer, 1)[0]
+    with pytest.raises(IntegrityError), transaction.atomic():
+        customers.insert(
+            [
+                (taken, world.owner.pk, "新客户", "", "", "o1", stamp, stamp),
+                (customer_ids[0], world.owner.pk, "重复的编号", "", "", "o1", stamp, stamp),
+            ]
+        )
+    assert counts() == before
+    assert not Customer.objects.filter(pk=taken).exists()
