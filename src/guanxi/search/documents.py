@@ -1,4 +1,4 @@
-"""Search documents: the text indexed by SQLite FTS5 (unicode61) and PostgreSQL GIN (to_tsvector simple).
+"""Search documents: the text indexed by SQLite FTS5 (unicode61) and PostgreSQL GIN (the document's words as a tsvector).
 
 Why a precomputed document: FTS5's trigram tokenizer and pg_trgm both miss 2-character Chinese
 queries (华为, 张伟). Instead every record gets a document of plain ASCII tokens:
@@ -25,6 +25,10 @@ _LATIN_WORD = re.compile(r"[a-z0-9]+")
 _SEGMENT = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+|[a-z0-9]+")
 MIN_DIGITS = 3
 MAX_NAME_SYLLABLES = 24
+# Longer words are left out of documents: no one searches for them, and PostgreSQL's tsvector
+# takes no word over 2047 bytes (search 0006). Only free text can hold one: the fields of names,
+# numbers and addresses are shorter.
+MAX_TOKEN = 255
 
 
 def _cjk_token(chars: str) -> str:
@@ -111,6 +115,8 @@ def build(
         tokens |= email_tokens(email)
     for text in texts:
         tokens |= text_tokens(text)
+    if texts:
+        tokens = {t for t in tokens if len(t) <= MAX_TOKEN}
     return " ".join(sorted(tokens))
 
 

@@ -44,7 +44,10 @@ def _fts5_match(terms: list[QueryTerm], scope: str | None = None) -> str:
 
 
 def _tsquery(terms: list[QueryTerm]) -> str:
-    return " & ".join(f"{t.token}:*" if t.prefix else t.token for t in terms)
+    """A tsquery literal of the terms, all required. Its words are the document's own (search 0006:
+    the stored tsvectors are the document's words, not the text parser's reading of them), quoted:
+    tokens are ``[a-z0-9]`` only (``documents.parse_query``)."""
+    return " & ".join(f"'{t.token}':*" if t.prefix else f"'{t.token}'" for t in terms)
 
 
 # PostgreSQL tables with ``prefix_tsv``: each token's first two characters as words (search 0004).
@@ -60,10 +63,10 @@ def _pg_match(table: str, terms: list[QueryTerm], scope: str | None, params: lis
     conditions = []
     if rest:
         params.append(_tsquery(rest))
-        conditions.append("search_tsv @@ to_tsquery('simple', %s)")
+        conditions.append("search_tsv @@ %s::tsquery")
     if two:
-        params.append(" & ".join(t.token for t in two))
-        conditions.append("prefix_tsv @@ to_tsquery('simple', %s)")
+        params.append(" & ".join(f"'{t.token}'" for t in two))
+        conditions.append("prefix_tsv @@ %s::tsquery")
     return " AND ".join(conditions) + _pg_scope(scope, params)
 
 
@@ -79,8 +82,8 @@ def _scope_keys(scope: str) -> list[str]:
 def _pg_scope(scope: str | None, params: list[int | str]) -> str:
     if not scope:
         return ""
-    params.append(" | ".join(_scope_keys(scope)))
-    return " AND scope_tsv @@ to_tsquery('simple', %s)"
+    params.append(" | ".join(f"'{key}'" for key in _scope_keys(scope)))
+    return " AND scope_tsv @@ %s::tsquery"
 
 
 def filter_matching(

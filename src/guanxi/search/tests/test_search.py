@@ -355,6 +355,54 @@ def test_python_match_agrees_with_the_index(data, query):
     assert found, query  # the data has matches to find
 
 
+def test_the_index_holds_the_documents_own_words_on_both_engines(data):
+    """A word PostgreSQL's text parser would split (``0e1t3mjx4b``: the number ``0e1``, then
+    ``t3mjx4b``) is one word in the index as in the document, found by itself and by its
+    beginning, not by the parser's pieces — as on SQLite. On PostgreSQL the stored tsvector's
+    words are exactly the document's (search 0006)."""
+    from django.db import connection
+
+    from guanxi.customers.models import Contact
+    from guanxi.engagement.models import Interaction
+
+    owner, _other, huawei, _zhang = data
+    make_contact(huawei, name="李娜", emails=["0e1t3mjx4b@example.com"])
+    make_interaction(huawei, summary="回访 ref 2e5abc 已报价")
+    for query in ("0e1t3mjx4b", "0e1t", "0e1t3mjx4b 李"):
+        assert [c.name for c in contact_list(user=owner, q=query).items] == ["李娜"], query
+    assert contact_list(user=owner, q="t3mjx4b").items == []
+    assert len(interaction_list(user=owner, q="2e5abc").items) == 1
+    assert interaction_list(user=owner, q="abc").items == []
+    if connection.vendor != "postgresql":
+        return
+    for model in (Customer, Contact, Interaction):
+        table = model._meta.db_table
+        sql = (
+            "SELECT search_doc, tsvector_to_array(search_tsv), tsvector_to_array(scope_tsv), "  # noqa: S608
+            f"search_scope FROM {table}"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql)
+            for doc, words, keys, scope in cursor.fetchall():
+                assert sorted(words) == sorted(set(doc.split())), (table, doc)
+                assert sorted(keys) == sorted(scope.split()), (table, scope)
+
+
+def test_an_overlong_word_in_a_note_is_left_out_of_the_document(data):
+    """Free text may hold a word of thousands of letters (a pasted token, say). It is left out of
+    the search document (``documents.MAX_TOKEN``), so the note saves and its other words are found;
+    PostgreSQL's tsvector takes no word over 2047 bytes."""
+    from guanxi.search.documents import MAX_TOKEN
+
+    owner, _other, huawei, _zhang = data
+    long_word = "x" * 3000
+    make_interaction(huawei, summary=f"对账 {long_word} {'y' * MAX_TOKEN}")
+    assert len(interaction_list(user=owner, q="对账").items) == 1
+    assert interaction_list(user=owner, q="x" * 20).items == []
+    assert len(interaction_list(user=owner, q="y" * 20).items) == 1  # the longest word kept
+    assert long_word not in build(texts=[long_word]).split()
+
+
 def test_two_letter_prefixes_use_their_own_index_words_on_postgresql(data):
     """PostgreSQL answers a 2-character prefix (initials: hw, zw) from ``prefix_tsv``: the first two
     characters of every token of the document — the same rows as ``hw:*`` on the document."""
