@@ -1,4 +1,4 @@
-"""Search documents: the text indexed by SQLite FTS5 (unicode61) and PostgreSQL GIN (the document's words as a tsvector).
+"""Search documents: the text indexed by SQLite FTS5 (unicode61) and PostgreSQL GIN (as tsvectors).
 
 Why a precomputed document: FTS5's trigram tokenizer and pg_trgm both miss 2-character Chinese
 queries (华为, 张伟). Instead every record gets a document of plain ASCII tokens:

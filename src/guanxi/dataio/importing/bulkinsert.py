@@ -108,12 +108,21 @@ class Inserter:
         self.copy_sql = f"COPY {connection.ops.quote_name(self.table)} ({quoted}) FROM STDIN"
 
     def insert(self, rows: Sequence[tuple[Any, ...]], *, beside: Callable[[], T] | None = None) -> T | None:
-        """Insert the rows. ``beside``: pure-Python work (no database) to run on a thread while
-        SQLite fills the search index, one long statement during which the driver lets go of the
-        interpreter; anywhere else (PostgreSQL, a small insert) it runs here, after the rows.
-        Returns its result."""
+        """Insert the rows. ``beside``: pure-Python work (no database) to run on a thread while the
+        database works and the driver has let go of the interpreter: SQLite filling the search
+        index (one long statement), PostgreSQL taking a COPY (the rows go out faster than the server
+        indexes them, and the driver waits for it with the interpreter released). A small insert
+        runs it here, after the rows. Returns its result."""
         tail = self.tail
         ids = [r[self.columns.index("id")] for r in rows] if "id" in self.columns else []
+        if connection.vendor == "postgresql" and beside is not None and len(rows) >= FTS_MIN_ROWS:
+            with (
+                connection.cursor() as cursor,
+                ThreadPoolExecutor(max_workers=1, thread_name_prefix="beside-copy") as pool,
+            ):
+                future = pool.submit(beside)
+                copy_rows(cursor, self.copy_sql, rows, tail)
+            return future.result()
         with (
             connection.cursor() as cursor,
             _search_index_filled_after(cursor, self.table, ids, beside) as result,
