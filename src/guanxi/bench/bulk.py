@@ -37,6 +37,7 @@ from guanxi.audit.models import AuditEvent
 from guanxi.bench.scales import Scale
 from guanxi.customers.models import Contact, ContactPoint, Customer, CustomerShare, Tag
 from guanxi.customers.phones import normalise_phone
+from guanxi.dataio.importing.bulkinsert import copy_rows
 from guanxi.demo import fake, vocab
 from guanxi.engagement.models import Interaction
 from guanxi.sales.models import Order, OrderLine, Product
@@ -463,15 +464,7 @@ class PostgresWriter:
         started = time.perf_counter()
         cols = ", ".join(f'"{c}"' for c in spec.all_columns)
         options = " WITH (FREEZE)" if self.freeze else ""
-        tail = spec.tail
-        with self.cursor.cursor.copy(f'COPY "{spec.table}" ({cols}) FROM STDIN{options}') as copy:
-            write_row = copy.write_row
-            if tail:
-                for r in rows:
-                    write_row(r + tail)
-            else:
-                for r in rows:
-                    write_row(r)
+        copy_rows(self.cursor, f'COPY "{spec.table}" ({cols}) FROM STDIN{options}', rows, spec.tail)
         return time.perf_counter() - started
 
     def finish(self, stats: GenerationStats, log: Callable[[str], None]) -> None:
