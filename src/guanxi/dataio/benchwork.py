@@ -166,10 +166,10 @@ def _floor(user: User, rows: list[tuple[str, list[str], list[tuple[Any, ...]]]])
                 f"VALUES ({', '.join([placeholder] * len(columns))})"
             )
             ids = [row[columns.index("id")] for row in data] if "id" in columns else []
+            if connection.vendor == "postgresql":
+                copy_rows(cursor, f"COPY {table} ({', '.join(columns)}) FROM STDIN", data)
+                continue
             with _search_index_filled_after(cursor, table, ids):
-                if connection.vendor == "postgresql":
-                    copy_rows(cursor, f"COPY {table} ({', '.join(columns)}) FROM STDIN", data)
-                    continue
                 for start in range(0, len(data), 5000):
                     cursor.executemany(sql, data[start : start + 5000])
     seconds = time.perf_counter() - started

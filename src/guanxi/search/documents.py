@@ -25,9 +25,9 @@ _LATIN_WORD = re.compile(r"[a-z0-9]+")
 _SEGMENT = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+|[a-z0-9]+")
 MIN_DIGITS = 3
 MAX_NAME_SYLLABLES = 24
-# Longer words are left out of documents: no one searches for them, and PostgreSQL's tsvector
-# takes no word over 2047 bytes (search 0006). Only free text can hold one: the fields of names,
-# numbers and addresses are shorter.
+# Longer words of free text are left out of documents (text_tokens): no one searches for them, and
+# PostgreSQL's tsvector takes no word over 2047 bytes (search 0006). The fields of names, numbers
+# and addresses are shorter.
 MAX_TOKEN = 255
 
 
@@ -73,7 +73,7 @@ def pinyin_tokens(syl: list[str]) -> set[str]:
 def text_tokens(text: str) -> set[str]:
     """Tokens for free text (notes, summaries): CJK unigrams/bigrams and Latin words."""
     normalised = _normalise(text)
-    return cjk_tokens(normalised) | set(_LATIN_WORD.findall(normalised))
+    return cjk_tokens(normalised) | {w for w in _LATIN_WORD.findall(normalised) if len(w) <= MAX_TOKEN}
 
 
 def digit_tokens(phone: str) -> set[str]:
@@ -115,8 +115,6 @@ def build(
         tokens |= email_tokens(email)
     for text in texts:
         tokens |= text_tokens(text)
-    if texts:
-        tokens = {t for t in tokens if len(t) <= MAX_TOKEN}
     return " ".join(sorted(tokens))
 
 

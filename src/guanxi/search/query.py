@@ -43,11 +43,16 @@ def _fts5_match(terms: list[QueryTerm], scope: str | None = None) -> str:
     return match
 
 
+def _word(token: str) -> str:
+    """A word of a tsquery literal, quoted. The stored tsvectors hold the documents' own words
+    (search 0006), not the text parser's reading of them; tokens and scope keys are ``[a-z0-9]``
+    only (``documents.parse_query``, ``SCOPE_TOKEN``)."""
+    return f"'{token}'"
+
+
 def _tsquery(terms: list[QueryTerm]) -> str:
-    """A tsquery literal of the terms, all required. Its words are the document's own (search 0006:
-    the stored tsvectors are the document's words, not the text parser's reading of them), quoted:
-    tokens are ``[a-z0-9]`` only (``documents.parse_query``)."""
-    return " & ".join(f"'{t.token}':*" if t.prefix else f"'{t.token}'" for t in terms)
+    """A tsquery literal of the terms, all required."""
+    return " & ".join(f"{_word(t.token)}:*" if t.prefix else _word(t.token) for t in terms)
 
 
 # PostgreSQL tables with ``prefix_tsv``: each token's first two characters as words (search 0004).
@@ -65,7 +70,7 @@ def _pg_match(table: str, terms: list[QueryTerm], scope: str | None, params: lis
         params.append(_tsquery(rest))
         conditions.append("search_tsv @@ %s::tsquery")
     if two:
-        params.append(" & ".join(f"'{t.token}'" for t in two))
+        params.append(" & ".join(_word(t.token) for t in two))
         conditions.append("prefix_tsv @@ %s::tsquery")
     return " AND ".join(conditions) + _pg_scope(scope, params)
 
@@ -82,7 +87,7 @@ def _scope_keys(scope: str) -> list[str]:
 def _pg_scope(scope: str | None, params: list[int | str]) -> str:
     if not scope:
         return ""
-    params.append(" | ".join(f"'{key}'" for key in _scope_keys(scope)))
+    params.append(" | ".join(_word(key) for key in _scope_keys(scope)))
     return " AND scope_tsv @@ %s::tsquery"
 
 

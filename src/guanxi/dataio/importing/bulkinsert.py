@@ -19,7 +19,7 @@ import datetime as dt
 import json
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from django.core.serializers.json import DjangoJSONEncoder
@@ -114,28 +114,33 @@ class Inserter:
         indexes them, and the driver waits for it with the interpreter released). A small insert
         runs it here, after the rows. Returns its result."""
         tail = self.tail
-        ids = [r[self.columns.index("id")] for r in rows] if "id" in self.columns else []
-        if connection.vendor == "postgresql" and beside is not None and len(rows) >= FTS_MIN_ROWS:
-            with (
-                connection.cursor() as cursor,
-                ThreadPoolExecutor(max_workers=1, thread_name_prefix="beside-copy") as pool,
-            ):
-                future = pool.submit(beside)
-                copy_rows(cursor, self.copy_sql, rows, tail)
-            return future.result()
-        with (
-            connection.cursor() as cursor,
-            _search_index_filled_after(cursor, self.table, ids, beside) as result,
-        ):
-            if connection.vendor == "postgresql" and rows:
-                copy_rows(cursor, self.copy_sql, rows, tail)
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                with _on_a_thread(beside if len(rows) >= FTS_MIN_ROWS else None, "beside-copy") as result:
+                    copy_rows(cursor, self.copy_sql, rows, tail)
             else:
-                for start in range(0, len(rows), CHUNK):
-                    chunk = rows[start : start + CHUNK]
-                    cursor.executemany(self.sql, [r + tail for r in chunk] if tail else list(chunk))
+                ids = [r[self.columns.index("id")] for r in rows] if "id" in self.columns else []
+                with _search_index_filled_after(cursor, self.table, ids, beside) as result:
+                    for start in range(0, len(rows), CHUNK):
+                        chunk = rows[start : start + CHUNK]
+                        cursor.executemany(self.sql, [r + tail for r in chunk] if tail else list(chunk))
         if beside is None:
             return None
         return result[0] if result else beside()
+
+
+@contextmanager
+def _on_a_thread(work: Callable[[], Any] | None, name: str) -> Iterator[list[Any]]:
+    """Run ``work`` (pure Python, no database) on a thread while the block runs; its result is put
+    in the yielded list once both are done. Nothing runs, and the list stays empty, for no work."""
+    result: list[Any] = []
+    if work is None:
+        yield result
+        return
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix=name) as pool:
+        future = pool.submit(work)
+        yield result
+    result.append(future.result())
 
 
 def copy_rows(cursor: Any, sql: str, rows: Sequence[tuple[Any, ...]], tail: tuple[Any, ...] = ()) -> None:
@@ -196,19 +201,13 @@ def _search_index_filled_after(
         automerge_sql = f"INSERT INTO {fts} ({fts}, rank) VALUES ('automerge', %s)"  # noqa: S608
         cursor.execute(automerge_sql, [FILL_AUTOMERGE])
         try:
-            with (
-                ThreadPoolExecutor(max_workers=1, thread_name_prefix="beside-fts")
-                if beside is not None
-                else nullcontext()
-            ) as pool:
-                future = pool.submit(beside) if pool is not None and beside is not None else None
+            with _on_a_thread(beside, "beside-fts") as built:
                 cursor.execute(
                     f"INSERT INTO {fts} (rowid, search_doc, search_scope) "  # noqa: S608 - a model's table
                     f'SELECT id, search_doc, search_scope FROM "{table}" WHERE id BETWEEN %s AND %s',
                     [min(ids), max(ids)],
                 )
-            if future is not None:
-                result.append(future.result())
+            result.extend(built)
         finally:
             cursor.execute(automerge_sql, [automerge])
     finally:

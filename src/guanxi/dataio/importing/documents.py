@@ -153,7 +153,8 @@ def _person(name: str) -> tuple[frozenset[str], str]:
 @lru_cache(maxsize=16384)
 def _text(text: str) -> frozenset[str]:
     normalised = _normalise(text)
-    return frozenset(cjk_tokens(normalised) | set(_LATIN_WORD.findall(normalised)))
+    words = {w for w in _LATIN_WORD.findall(normalised) if len(w) <= documents.MAX_TOKEN}
+    return frozenset(cjk_tokens(normalised) | words)
 
 
 def customer_doc(
