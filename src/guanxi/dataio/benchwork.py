@@ -136,14 +136,18 @@ def _stored_columns(cursor: Any, table: str) -> list[str]:
     cursor.execute(f"SELECT * FROM {table} WHERE 1 = 0")  # noqa: S608 - a model's table
     columns = [c[0] for c in cursor.description]
     if connection.vendor == "postgresql":
-        cursor.execute(
-            "SELECT column_name FROM information_schema.columns "
-            "WHERE table_name = %s AND is_generated = 'ALWAYS'",
-            [table],
-        )
-        generated = {row[0] for row in cursor.fetchall()}
+        generated = _generated_columns(cursor, table)
         columns = [c for c in columns if c not in generated]
     return columns
+
+
+def _generated_columns(cursor: Any, table: str) -> list[str]:
+    cursor.execute(
+        "SELECT column_name FROM information_schema.columns "
+        "WHERE table_name = %s AND is_generated = 'ALWAYS'",
+        [table],
+    )
+    return [row[0] for row in cursor.fetchall()]
 
 
 def _floor(user: User, rows: list[tuple[str, list[str], list[tuple[Any, ...]]]]) -> float:
@@ -152,29 +156,78 @@ def _floor(user: User, rows: list[tuple[str, list[str], list[tuple[Any, ...]]]])
     trigger), so the floor is what the database needs at least for these rows. Committed as the
     import commits (``checkpoint_later``). Each engine's fastest raw way in: prepared INSERTs
     stepped in process on SQLite, COPY on PostgreSQL (as the import)."""
-    from guanxi.dataio.importing.bulkinsert import _search_index_filled_after, copy_rows
-
     _cleanup_keep_jobs(user)
-    placeholder = "%s"
     started = time.perf_counter()
     with checkpoint.checkpoint_later(), transaction.atomic(), connection.cursor() as cursor:
-        for table, columns, data in rows:
-            if table == "audit_auditevent" and connection.vendor == "postgresql":
-                data = [tuple(_json(v) for v in row) for row in data]
-            sql = (
-                f"INSERT INTO {table} ({', '.join(columns)}) "  # noqa: S608
-                f"VALUES ({', '.join([placeholder] * len(columns))})"
-            )
-            ids = [row[columns.index("id")] for row in data] if "id" in columns else []
-            if connection.vendor == "postgresql":
-                copy_rows(cursor, f"COPY {table} ({', '.join(columns)}) FROM STDIN", data)
-                continue
-            with _search_index_filled_after(cursor, table, ids):
-                for start in range(0, len(data), 5000):
-                    cursor.executemany(sql, data[start : start + 5000])
+        _insert_rows(cursor, rows)
     seconds = time.perf_counter() - started
     checkpoint.wait()  # as for the import: the log's copy after the commit is not timed
     return seconds
+
+
+def _insert_rows(cursor: Any, rows: list[tuple[str, list[str], list[tuple[Any, ...]]]]) -> None:
+    """Each table's rows by the engine's fastest raw way in; SQLite's search index filled after
+    the rows where its trigger is there (``_search_index_filled_after``)."""
+    from guanxi.dataio.importing.bulkinsert import _search_index_filled_after, copy_rows
+
+    for table, columns, data in rows:
+        if connection.vendor == "postgresql":
+            if table == "audit_auditevent":
+                data = [tuple(_json(v) for v in row) for row in data]
+            copy_rows(cursor, f"COPY {table} ({', '.join(columns)}) FROM STDIN", data)
+            continue
+        sql = (
+            f"INSERT INTO {table} ({', '.join(columns)}) "  # noqa: S608 - a model's table
+            f"VALUES ({', '.join(['%s'] * len(columns))})"
+        )
+        ids = [row[columns.index("id")] for row in data] if "id" in columns else []
+        with _search_index_filled_after(cursor, table, ids):
+            for start in range(0, len(data), 5000):
+                cursor.executemany(sql, data[start : start + 5000])
+
+
+class _RolledBack(Exception):
+    pass
+
+
+def _floor_without_search_index(
+    user: User, rows: list[tuple[str, list[str], list[tuple[Any, ...]]]]
+) -> float:
+    """The same raw bulk insert with no search index kept at all: on PostgreSQL the GIN indexes
+    dropped and the generated tsvectors made plain columns, on SQLite the FTS5 triggers dropped and
+    no fill — inside a transaction that is rolled back, so nothing of it stays. The deferred
+    foreign-key checks are timed (``SET CONSTRAINTS ALL IMMEDIATE``), the commit is not. What the
+    database needs for the rows alone: how much of the floor the search index is."""
+    _cleanup_keep_jobs(user)
+    seconds = 0.0
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            _drop_search_index(cursor, [table for table, _columns, _data in rows])
+            started = time.perf_counter()
+            _insert_rows(cursor, rows)
+            if connection.vendor == "postgresql":
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            seconds = time.perf_counter() - started
+            raise _RolledBack
+    except _RolledBack:
+        pass
+    return seconds
+
+
+def _drop_search_index(cursor: Any, tables: list[str]) -> None:
+    """In the caller's transaction: the tables' search index work gone (``_floor_without_search_index``)."""
+    for table in tables:
+        if connection.vendor == "sqlite":
+            cursor.execute(f'DROP TRIGGER IF EXISTS "{table}_fts_ai"')
+            continue
+        cursor.execute(
+            "SELECT indexname FROM pg_indexes WHERE tablename = %s AND indexdef LIKE %s",
+            [table, "%USING gin%"],
+        )
+        for (index,) in cursor.fetchall():
+            cursor.execute(f'DROP INDEX "{index}"')
+        for column in _generated_columns(cursor, table):
+            cursor.execute(f'ALTER TABLE "{table}" ALTER COLUMN "{column}" DROP EXPRESSION')
 
 
 def _json(value: Any) -> Any:
@@ -233,6 +286,7 @@ def workloads(*, scale: Scale, data_dir: Path, log: Callable[[str], None]) -> li
         peak = _rss_mb()
         final = _final_rows(user)
         floor = _floor(user, final)
+        bare = _floor_without_search_index(user, final)
         _cleanup(user)
         # End to end, as the UI and `guanxi import` run it: the preview (parse, normalise, match,
         # the per-row report) and the confirm (which reuses the preview's parsed plan and writes).
@@ -251,6 +305,7 @@ def workloads(*, scale: Scale, data_dir: Path, log: Callable[[str], None]) -> li
                 extra={
                     "preview s": round(preview, 1),
                     "confirm s": round(confirm, 1),
+                    "floor without search index s": round(bare, 1),
                     "peak RSS MB": round(peak, 0),
                     "RSS growth MB": round(peak - before, 0),
                     **counts,

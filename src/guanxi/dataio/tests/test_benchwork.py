@@ -1,5 +1,6 @@
 """The import workload of ``make bench`` on a few rows: the import, the raw re-insert of its final
-rows (the floor: PostgreSQL computes the generated search columns itself) and the clean-up."""
+rows (the floor: PostgreSQL computes the generated search columns itself), the same without the
+search index (rolled back, the index left as it was) and the clean-up."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import pytest
 
 from guanxi.customers.models import Customer
 from guanxi.dataio import benchwork
+from guanxi.search.selectors import search_all
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -23,5 +25,13 @@ def test_import_floor_reinserts_the_final_rows_and_cleans_up(tmp_path):
     assert all("search_tsv" not in columns for _table, columns, _rows in final)
     assert benchwork._floor(user, final) > 0
     assert Customer.objects.filter(owner=user).count() == 40  # the floor wrote the same rows back
+    name = Customer.objects.filter(owner=user).order_by("id").values_list("name", flat=True).first()
+    assert [c["name"] for c in search_all(user=user, query=name).customers] == [name]
+
+    assert benchwork._floor_without_search_index(user, final) > 0
+    assert not Customer.objects.filter(owner=user).exists()  # rolled back
+    # The search index is as it was: the floor's rows, written again, are found again.
+    assert benchwork._floor(user, final) > 0
+    assert [c["name"] for c in search_all(user=user, query=name).customers] == [name]
     benchwork._cleanup(user)
     assert not Customer.objects.filter(owner=user).exists()
