@@ -231,3 +231,32 @@ def test_workload_providers_by_package():
     assert [p.__module__ for p in workload_providers(only=["value"])] == ["guanxi.value.benchwork"]
     assert workload_providers(only=[]) == []
     assert len(workload_providers()) >= 2
+
+
+def test_import_note_sets_each_import_beside_its_floors_only_when_one_missed():
+    from guanxi.bench.report import import_note
+    from guanxi.bench.workloads import Workload
+
+    def run(passed: bool) -> list[dict[str, object]]:
+        imported = Workload(
+            "dataio.import_csv",
+            "Import CSV",
+            48.2,
+            floor_seconds=35.5,
+            passed=passed,
+            rows=100_000,
+            extra={"preview s": 8.2, "confirm s": 40.0, "floor without search index s": 17.5},
+        )
+        scan = Workload("dataio.dedupe", "Duplicate scan", 21.0, passed=True)
+        return [
+            {"engine": "postgresql", "scale": "medium", "workloads": [imported.summary(), scan.summary()]}
+        ]
+
+    lines = import_note(run(passed=False))
+    assert lines[0].startswith("## Import rate")
+    assert (
+        "- PostgreSQL, medium, csv: 48.2 s end to end (preview 8.2 s, confirm 40.0 s); the database alone "
+        "for the same rows: 35.5 s with their search index, 17.5 s without it."
+    ) in lines
+    assert not any("Duplicate scan" in line for line in lines)
+    assert import_note(run(passed=True)) == []
