@@ -49,6 +49,22 @@ ACTION_LABELS = {
 }
 
 
+# The fields of an audit event in the order the bulk writers (the import, the bench generator) lay
+# out its raw rows (``guanxi.dataio.importing.bulkinsert``): every field, the id first.
+AUDIT_ROW_FIELDS = [
+    "id",
+    "created_at",
+    "actor",
+    "source",
+    "action",
+    "object_type",
+    "object_id",
+    "object_repr",
+    "customer",
+    "changes",
+]
+
+
 class AuditEvent(models.Model):
     """Who changed what, when, from where, with the before/after values of each changed field."""
 

@@ -33,7 +33,7 @@ from django.contrib.auth.hashers import make_password
 from django.db import connection, models, transaction
 
 from guanxi.accounts.models import Role, Team, User
-from guanxi.audit.models import AuditEvent
+from guanxi.audit.models import AUDIT_ROW_FIELDS, AuditEvent
 from guanxi.bench.scales import Scale
 from guanxi.customers.models import Contact, ContactPoint, Customer, CustomerShare, Tag
 from guanxi.customers.phones import normalise_phone
@@ -274,18 +274,7 @@ def table_specs() -> dict[str, TableSpec]:
         "order_line": TableSpec(OrderLine, ["id", "order", "product", "quantity", "unit_price", "amount"]),
         "audit": TableSpec(
             AuditEvent,
-            [
-                "id",
-                "created_at",
-                "actor",
-                "source",
-                "action",
-                "object_type",
-                "object_id",
-                "object_repr",
-                "customer",
-                "changes",
-            ],
+            AUDIT_ROW_FIELDS,
         ),
         **relation_specs(),
     }

@@ -186,10 +186,6 @@ def _insert_rows(cursor: Any, rows: list[tuple[str, list[str], list[tuple[Any, .
                 cursor.executemany(sql, data[start : start + 5000])
 
 
-class _RolledBack(Exception):
-    pass
-
-
 def _floor_without_search_index(
     user: User, rows: list[tuple[str, list[str], list[tuple[Any, ...]]]]
 ) -> float:
@@ -199,18 +195,14 @@ def _floor_without_search_index(
     foreign-key checks are timed (``SET CONSTRAINTS ALL IMMEDIATE``), the commit is not. What the
     database needs for the rows alone: how much of the floor the search index is."""
     _cleanup_keep_jobs(user)
-    seconds = 0.0
-    try:
-        with transaction.atomic(), connection.cursor() as cursor:
-            _drop_search_index(cursor, [table for table, _columns, _data in rows])
-            started = time.perf_counter()
-            _insert_rows(cursor, rows)
-            if connection.vendor == "postgresql":
-                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-            seconds = time.perf_counter() - started
-            raise _RolledBack
-    except _RolledBack:
-        pass
+    with transaction.atomic(), connection.cursor() as cursor:
+        _drop_search_index(cursor, [table for table, _columns, _data in rows])
+        started = time.perf_counter()
+        _insert_rows(cursor, rows)
+        if connection.vendor == "postgresql":
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        seconds = time.perf_counter() - started
+        transaction.set_rollback(True)
     return seconds
 
 

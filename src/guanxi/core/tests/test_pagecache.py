@@ -43,7 +43,10 @@ def test_an_import_leaves_the_connection_cache_as_it_was(sqlite_only, world):
 
 
 def test_elsewhere_nothing_happens(db):
+    from django.test.utils import CaptureQueriesContext
+
     if connection.vendor == "sqlite":
         pytest.skip("SQLite has the page cache")
-    with page_cache(96):
+    with CaptureQueriesContext(connection) as queries, page_cache(96):
         pass
+    assert len(queries) == 0

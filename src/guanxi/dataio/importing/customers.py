@@ -23,7 +23,7 @@ from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from guanxi.accounts.models import User
-from guanxi.audit.models import AuditEvent, Source
+from guanxi.audit.models import AUDIT_ROW_FIELDS, AuditEvent, Source
 from guanxi.core import forked
 from guanxi.customers.models import (
     Contact,
@@ -512,21 +512,7 @@ def write(
     _inserter(
         ContactPoint, ["id", "contact", "kind", "raw", "value", "label", "is_ambiguous", "position"]
     ).insert(rows.points)
-    _inserter(
-        AuditEvent,
-        [
-            "id",
-            "created_at",
-            "actor",
-            "source",
-            "action",
-            "object_type",
-            "object_id",
-            "object_repr",
-            "customer",
-            "changes",
-        ],
-    ).insert(rows.audits)
+    _inserter(AuditEvent, AUDIT_ROW_FIELDS).insert(rows.audits)
     if job_id:
         _inserter(
             _import_row_model(), ["id", "job", "row_number", "action", "object_type", "object_id"]
