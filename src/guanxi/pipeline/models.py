@@ -9,6 +9,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from guanxi.relations.models import DecisionRoleKind, Stance
 
@@ -22,7 +23,7 @@ class StageKind(models.TextChoices):
 class ForecastCategory(models.TextChoices):
     """How sure the owner is that the deal closes in its period (预测类别)."""
 
-    COMMIT = "commit", _("承诺")
+    COMMIT = "commit", pgettext_lazy("forecast category", "承诺")  # not 承诺 as in promises
     BEST_CASE = "best_case", _("乐观")
     PIPELINE = "pipeline", _("管道")
     OMITTED = "omitted", _("不计入")

@@ -232,3 +232,32 @@ def test_analysis_cycle_conversion_win_rates_and_stuck_deals(world, stages, prod
 def test_period_start():
     assert period_start(dt.date(2026, 8, 31), "quarter") == Q3
     assert period_start(dt.date(2026, 8, 31), "month") == dt.date(2026, 8, 1)
+
+
+def test_forecast_page_cells_show_every_figure_in_both_languages(book, client_for):
+    """The page's cells (the ``forecast_figures`` tag): each figure with its label, translated once
+    per page, the accuracy of a past period with an opening snapshot as a percentage."""
+    from django.template import Context, Template
+    from django.utils import translation
+
+    from guanxi.pipeline.forecast import Figures
+
+    with time_machine.travel(MAY_15, tick=False):
+        page = client_for(book.owner).get("/pipeline/forecast/", {"kind": "quarter"}).content.decode()
+    q2 = (
+        '<dl class="figures"><dt>承诺</dt><dd>¥100,000</dd><dt>乐观</dt><dd>¥150,000</dd>'
+        "<dt>管道</dt><dd>¥170,000</dd><dt>加权</dt><dd>¥102,000</dd>"
+        "<dt>赢单</dt><dd><strong>¥25,000</strong></dd></dl>"
+    )
+    assert q2 in page
+    assert "<dt>期初承诺</dt>" not in page  # no snapshot was taken
+
+    past = Figures(commit=Decimal("1234.50"), won=Decimal("80000"), forecast_commit=Decimal("100000.00"))
+    cell = Template("{% load pipeline_tags %}{% forecast_figures f %}")
+    with translation.override("en"):
+        english = cell.render(Context({"f": past}))
+    assert english.startswith('<dl class="figures"><dt>Commit</dt><dd>¥1,234</dd><dt>Best case</dt>')
+    assert "承诺" not in english and "¥100,000" in english and "80%</dd>" in english
+    with translation.override("zh-hans"):
+        chinese = cell.render(Context({"f": past}))
+    assert "<dt>期初承诺</dt><dd>¥100,000</dd><dt>准确率</dt><dd>80%</dd>" in chinese
