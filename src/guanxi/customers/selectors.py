@@ -67,6 +67,12 @@ class Branch:
         (``customer``: contacts, interactions) — a join rather than an ``IN (SELECT …)``."""
         return _prefixed(self.rule, f"{relation}__")
 
+    def rule_as(self, columns: dict[str, str]) -> Q:
+        """The rule as a condition on another model's copies of the customer's columns (the deal's
+        ``customer_owner_id`` …): ``columns`` maps each customer column the rule names to its copy;
+        a column not in it is an error, never a silently wrong test."""
+        return _renamed(self.rule, columns)
+
     @property
     def index_keys(self) -> str | None:
         """The keys to ask the search index for (see documents.scope), or None for none."""
@@ -138,6 +144,21 @@ def _prefixed(rule: Q, prefix: str) -> Q:
             lookup, value = cast(tuple[str, Any], child)
             prefixed.children.append((prefix + lookup, value))
     return prefixed
+
+
+def _renamed(rule: Q, columns: dict[str, str]) -> Q:
+    renamed = Q()
+    renamed.connector, renamed.negated = rule.connector, rule.negated
+    for child in rule.children:
+        if isinstance(child, Q):
+            renamed.children.append(_renamed(child, columns))
+            continue
+        lookup, value = cast(tuple[str, Any], child)
+        column, _, rest = lookup.partition("__")
+        if column not in columns:
+            raise ValueError(f"no copy of the customer column {column!r} in {sorted(columns)}")
+        renamed.children.append((columns[column] + (f"__{rest}" if rest else ""), value))
+    return renamed
 
 
 def branch_matching(

@@ -144,6 +144,13 @@ class Opportunity(models.Model):
         related_name="+",
         verbose_name=_("团队"),
     )
+    # The customer's owner and team, copied onto the deal by the database (triggers, migration 0005)
+    # whenever the deal is written and whenever its customer changes hands, in the same transaction:
+    # who may see a deal (whoever sees its customer) is then decided on the deal's own row, inside
+    # the indexes the board and the forecast read (opportunity_visibility_q), instead of testing
+    # every deal against its customer. Never written by the application; read in queries only.
+    customer_owner_id = models.BigIntegerField(null=True, editable=False)
+    customer_team_id = models.BigIntegerField(null=True, editable=False)
     source = models.CharField(_("来源"), max_length=12, choices=OpportunitySource.choices, blank=True)
     referral = models.ForeignKey(
         "relations.Referral",
@@ -208,19 +215,31 @@ class Opportunity(models.Model):
             models.Index(fields=["team", "status", "expected_close_on"], name="opp_team_status_close"),
             models.Index(fields=["status", "closed_on"], name="opp_status_closed"),
             models.Index(fields=["owner", "next_step_on"], name="opp_owner_next_step"),
+            # A salesperson's deals (their customers'), a manager's (their teams' customers').
+            models.Index(
+                fields=["customer_owner_id", "status", "expected_close_on"], name="opp_cust_owner_close"
+            ),
+            models.Index(
+                fields=["customer_team_id", "status", "expected_close_on"], name="opp_cust_team_close"
+            ),
             # Covering indexes: the board's column totals and the forecast read every visible deal of
-            # a pipeline / close-date range; with every column they need in the index, that is an
-            # index-only scan instead of a table lookup per deal (100k deals at medium).
+            # a pipeline / close-date range; with every column they need in the index (the deal's
+            # visibility copies too), that is an index-only scan instead of a table lookup per deal
+            # (100k deals at medium). The board's is in stage order, as its totals are grouped: in
+            # (pipeline, status, stage) order SQLite preferred walking opp_stage_close and reading
+            # every deal's row (104 ms against 17 ms for a manager's board at medium).
             models.Index(
                 fields=[
                     "pipeline",
-                    "status",
                     "stage",
+                    "status",
                     "customer",
                     "expected_close_on",
                     "closed_on",
                     "amount",
                     "probability",
+                    "customer_owner_id",
+                    "customer_team_id",
                 ],
                 name="opp_board_cover",
             ),
@@ -234,6 +253,8 @@ class Opportunity(models.Model):
                     "forecast_category",
                     "amount",
                     "probability",
+                    "customer_owner_id",
+                    "customer_team_id",
                 ],
                 name="opp_forecast_cover",
             ),

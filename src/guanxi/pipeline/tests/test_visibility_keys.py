@@ -1,0 +1,106 @@
+"""A deal's copies of its customer's owner and team (kept by the database, migration 0005): set when
+the deal is written, following the customer when it changes hands — through the service, a merge,
+or plain SQL — and never brought back by a stale copy of the deal. Who sees the deal follows."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+
+from guanxi.audit.models import Source
+from guanxi.customers.selectors import Branch
+from guanxi.customers.services import customer_update
+from guanxi.dataio.merge import customer_merge
+from guanxi.pipeline import services
+from guanxi.pipeline.models import Opportunity
+from guanxi.pipeline.selectors import DEAL_CUSTOMER_COLUMNS, opportunity_queryset_for_user
+from guanxi.pipeline.tests.conftest import make_opportunity
+from guanxi.testing.factories import make_customer
+
+pytestmark = pytest.mark.django_db
+
+
+def _keys(opp: Opportunity) -> tuple[int | None, int | None]:
+    return tuple(
+        Opportunity.objects.filter(pk=opp.pk).values_list("customer_owner_id", "customer_team_id")[0]
+    )  # type: ignore[return-value]
+
+
+def _seen_by(world, opp: Opportunity) -> set[str]:
+    people = {
+        "owner": world.owner,
+        "teammate": world.teammate,
+        "outsider": world.outsider,
+        "manager": world.manager,
+        "admin": world.admin,
+    }
+    return {
+        name
+        for name, user in people.items()
+        if opportunity_queryset_for_user(user).filter(pk=opp.pk).exists()
+    }
+
+
+def test_a_new_deal_takes_its_customers_owner_and_team(world, stages):
+    opp = make_opportunity(world.customer)
+    assert _keys(opp) == (world.owner.pk, world.east.pk)
+    assert _seen_by(world, opp) == {"owner", "manager", "admin"}
+
+
+def test_deals_follow_their_customer_to_a_new_owner_and_a_stale_copy_does_not_bring_them_back(world, stages):
+    opp = make_opportunity(world.customer)
+    stale = Opportunity.objects.get(pk=opp.pk)
+    customer_update(actor=world.admin, source=Source.UI, customer=world.customer, owner=world.outsider)
+    assert _keys(opp) == (world.outsider.pk, world.north.pk)
+    assert _seen_by(world, opp) == {"outsider", "admin"}  # Alice and East's manager lose it
+    # A copy read before the handover, written afterwards (the service saves the whole row).
+    assert stale.customer_owner_id == world.owner.pk
+    services.opportunity_update(
+        actor=world.admin, source=Source.UI, opportunity=stale, version=stale.version, name="改名"
+    )
+    assert _keys(opp) == (world.outsider.pk, world.north.pk)
+    Opportunity.objects.filter(pk=opp.pk).update(customer_owner_id=world.owner.pk, customer_team_id=None)
+    assert _keys(opp) == (world.outsider.pk, world.north.pk)  # a direct write is corrected too
+
+
+def test_deals_follow_a_change_made_in_plain_sql(world, stages):
+    opp = make_opportunity(world.customer)
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE customers_customer SET team_id = NULL WHERE id = %s", [world.customer.pk])
+    assert _keys(opp) == (world.owner.pk, None)
+    assert _seen_by(world, opp) == {"owner", "admin"}  # no longer a customer of the manager's team
+
+
+def test_a_merged_customers_deals_take_the_survivors_owner(world, stages):
+    opp = make_opportunity(world.customer)
+    survivor = make_customer(world.outsider, name="陈冲的客户")
+    customer_merge(actor=world.admin, source=Source.UI, survivor=survivor, merged=world.customer)
+    opp.refresh_from_db()
+    assert opp.customer_id == survivor.pk
+    assert _keys(opp) == (world.outsider.pk, world.north.pk)
+    assert _seen_by(world, opp) == {"outsider", "admin"}
+
+
+def test_the_triggers_are_in_place_after_every_migration(db):
+    """A later migration that rebuilds either table on SQLite (Django copies the table and drops the
+    old one) would drop its triggers with it, and deals would stop following their customers."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT tgname FROM pg_trigger WHERE tgname LIKE 'opp_customer_keys%%'")
+            expected = {"opp_customer_keys", "opp_customer_keys_follow"}
+        else:
+            cursor.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'opp_customer_keys%'"
+            )
+            expected = {"opp_customer_keys_ins", "opp_customer_keys_upd", "opp_customer_keys_follow"}
+        assert {row[0] for row in cursor.fetchall()} == expected
+
+
+def test_a_rule_on_a_column_without_a_copy_is_refused():
+    from django.db.models import Q
+
+    with pytest.raises(ValueError, match="status"):
+        Branch(Q(status="active")).rule_as(DEAL_CUSTOMER_COLUMNS)
+    assert Branch(Q(id__in=[1, 2]) | Q(team_id=3)).rule_as(DEAL_CUSTOMER_COLUMNS) == Q(
+        customer_id__in=[1, 2]
+    ) | Q(customer_team_id=3)
