@@ -219,6 +219,14 @@ def _audit(
     )
 
 
+def _locked_with_customer(opportunity: Opportunity) -> Opportunity:
+    """The deal's row and its customer's, locked together, as ``_locked`` does: a write to a deal
+    reads its customer's owner in the database (migration 0005, FOR SHARE on PostgreSQL), and a
+    customer's handover updates its deals; taking the customer first makes the two wait for each
+    other instead of deadlocking."""
+    return Opportunity.objects.select_for_update().select_related("customer").get(pk=opportunity.pk)
+
+
 def _locked(opportunity: Opportunity, version: Any) -> Opportunity:
     """The row, locked, if ``version`` is still its version; a 409 otherwise."""
     require(
@@ -678,7 +686,7 @@ def opportunity_person_set(
 ) -> OpportunityPerson:
     """Put a person on the deal, or change their part in it. Role and stance default to the
     customer's decision chain (guanxi.relations) for that person."""
-    opp = Opportunity.objects.select_for_update().get(pk=opportunity.pk)
+    opp = _locked_with_customer(opportunity)
     require(
         contact.customer_id == opp.customer_id,
         "该联系人不是这个客户的",
@@ -722,7 +730,7 @@ def opportunity_person_set(
 def opportunity_person_remove(
     *, actor: User, source: Source | str, opportunity: Opportunity, person_id: int
 ) -> None:
-    opp = Opportunity.objects.select_for_update().get(pk=opportunity.pk)
+    opp = _locked_with_customer(opportunity)
     person = OpportunityPerson.objects.filter(opportunity=opp, pk=person_id).first()
     if person is None:
         raise NotFound("商机决策人", "deal person")
