@@ -65,13 +65,13 @@ class Branch:
     def rule_through(self, relation: str) -> Q:
         """The rule as a condition on a model that reaches Customer through ``relation``
         (``customer``: contacts, interactions) — a join rather than an ``IN (SELECT …)``."""
-        return _prefixed(self.rule, f"{relation}__")
+        return _relabelled(self.rule, lambda lookup: f"{relation}__{lookup}")
 
     def rule_as(self, columns: dict[str, str]) -> Q:
         """The rule as a condition on another model's copies of the customer's columns (the deal's
         ``customer_owner_id`` …): ``columns`` maps each customer column the rule names to its copy;
         a column not in it is an error, never a silently wrong test."""
-        return _renamed(self.rule, columns)
+        return _relabelled(self.rule, _copied_column(columns))
 
     @property
     def index_keys(self) -> str | None:
@@ -134,31 +134,27 @@ def search_branches(branches: list[Branch]) -> list[Branch]:
     return [Branch(reduce(operator.or_, (b.rule for b in branches)), scope=keys)]
 
 
-def _prefixed(rule: Q, prefix: str) -> Q:
-    prefixed = Q()
-    prefixed.connector, prefixed.negated = rule.connector, rule.negated
+def _relabelled(rule: Q, relabel: Callable[[str], str]) -> Q:
+    """``rule`` with each lookup (``owner_id``, ``id__in`` …) passed through ``relabel``."""
+    out = Q()
+    out.connector, out.negated = rule.connector, rule.negated
     for child in rule.children:
         if isinstance(child, Q):
-            prefixed.children.append(_prefixed(child, prefix))
+            out.children.append(_relabelled(child, relabel))
         else:
             lookup, value = cast(tuple[str, Any], child)
-            prefixed.children.append((prefix + lookup, value))
-    return prefixed
+            out.children.append((relabel(lookup), value))
+    return out
 
 
-def _renamed(rule: Q, columns: dict[str, str]) -> Q:
-    renamed = Q()
-    renamed.connector, renamed.negated = rule.connector, rule.negated
-    for child in rule.children:
-        if isinstance(child, Q):
-            renamed.children.append(_renamed(child, columns))
-            continue
-        lookup, value = cast(tuple[str, Any], child)
+def _copied_column(columns: dict[str, str]) -> Callable[[str], str]:
+    def relabel(lookup: str) -> str:
         column, _, rest = lookup.partition("__")
         if column not in columns:
             raise ValueError(f"no copy of the customer column {column!r} in {sorted(columns)}")
-        renamed.children.append((columns[column] + (f"__{rest}" if rest else ""), value))
-    return renamed
+        return columns[column] + (f"__{rest}" if rest else "")
+
+    return relabel
 
 
 def branch_matching(
