@@ -104,3 +104,70 @@ def test_a_rule_on_a_column_without_a_copy_is_refused():
     assert Branch(Q(id__in=[1, 2]) | Q(team_id=3)).rule_as(DEAL_CUSTOMER_COLUMNS) == Q(
         customer_id__in=[1, 2]
     ) | Q(customer_team_id=3)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_deal_written_during_a_handover_waits_for_it_and_takes_the_new_owner(world, stages):
+    """PostgreSQL, two connections: a new deal inserted while its customer is being handed over
+    would otherwise read the old owner (the handover is not committed yet) and keep it."""
+    if connection.vendor == "sqlite":
+        pytest.skip("SQLite writes one transaction at a time: a deal cannot be written during a handover")
+    import datetime as dt
+    import threading
+    import time
+
+    from django.db import transaction
+    from django.utils import timezone
+
+    handed, release = threading.Event(), threading.Event()
+    errors: list[BaseException] = []
+    times: dict[str, float] = {}
+    created: list[int] = []
+
+    def handover() -> None:
+        try:
+            with transaction.atomic():
+                customer_update(
+                    actor=world.admin, source=Source.UI, customer=world.customer, owner=world.outsider
+                )
+                handed.set()
+                release.wait(10)
+                times["released"] = time.monotonic()
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            handed.set()
+            connection.close()
+
+    def new_deal() -> None:
+        try:
+            handed.wait(10)
+            stage = stages["Qualification"]
+            opp = Opportunity.objects.create(
+                customer=world.customer,
+                name="交接时新建",
+                pipeline=stage.pipeline,
+                stage=stage,
+                probability=10,
+                expected_close_on=dt.date(2026, 12, 31),
+                owner=world.owner,
+                stage_entered_at=timezone.now(),
+            )
+            times["inserted"] = time.monotonic()
+            created.append(opp.pk)
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=handover), threading.Thread(target=new_deal)]
+    for t in threads:
+        t.start()
+    handed.wait(10)
+    time.sleep(0.5)  # the insert has reached the customer's row and waits on it
+    release.set()
+    for t in threads:
+        t.join(20)
+    assert not errors
+    assert times["inserted"] >= times["released"]
+    assert _keys(Opportunity.objects.get(pk=created[0])) == (world.outsider.pk, world.north.pk)
