@@ -17,37 +17,17 @@ from guanxi.audit.models import Source
 from guanxi.core.tests.test_browser import PASSWORD, SCREENSHOT_DIR, VIEWPORTS, chromium  # noqa: F401 - fixture
 from guanxi.pipeline import services
 from guanxi.pipeline.models import Opportunity, Pipeline, StageStay
+from guanxi.pipeline.tests.conftest import seed_default_pipelines
 from guanxi.testing.factories import TeamFactory, UserFactory, make_customer
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def _seed_pipelines() -> None:
-    from guanxi.pipeline.defaults import DEFAULT_PIPELINES
-    from guanxi.pipeline.models import Stage
-
-    for data in DEFAULT_PIPELINES:
-        fields = {k: v for k, v in data.items() if k not in ("stages", "name")}
-        pipeline, _ = Pipeline.objects.get_or_create(name=data["name"], defaults=fields)
-        for position, (name, name_en, kind, probability, category) in enumerate(data["stages"], start=1):
-            Stage.objects.get_or_create(
-                pipeline=pipeline,
-                name=name,
-                defaults={
-                    "name_en": name_en,
-                    "position": position,
-                    "kind": kind,
-                    "probability": probability,
-                    "forecast_category": category,
-                },
-            )
 
 
 def _deals() -> tuple[Opportunity, Opportunity, dict[str, int]]:
     team = TeamFactory(name="华东组")
     user = UserFactory(username="wangfang", display_name="王芳", team=team, role=Role.SALESPERSON)
     UserFactory(username="boss", display_name="赵经理", team=team, role=Role.MANAGER)
-    _seed_pipelines()  # a transactional test's flush empties the migration's rows
+    seed_default_pipelines()  # a transactional test's flush empties the migration's rows
     pipeline = Pipeline.objects.get(name="新业务")
     stages = {s.name_en: s.pk for s in pipeline.stages.all()}
     close = timezone.localdate() + dt.timedelta(days=20)
