@@ -299,3 +299,24 @@ def test_money_filter_groups_whole_yuan():
 
     assert money(Decimal("1234567.50")) == "1,234,568"  # banker's rounding of .5 to even: 68
     assert money(Decimal("0")) == "0" and money(None) == "" and money(999) == "999"
+
+
+def test_board_card_links_and_move_menu(client_for, world, stages):
+    """Each open card: its page, its move URL (drag and drop, and the phone's menu) and a menu of the
+    stages with its own selected; the filters keep the chosen values."""
+    opp = make_opportunity(
+        world.customer, name="菜单卡", stage=stages["Proposal"], expected_close_on=timezone.localdate()
+    )
+    c = client_for(world.owner)
+    page = c.get("/pipeline/", {"q": "菜单", "period": "this_quarter"}).content.decode()
+    card = page[page.index(f'data-id="{opp.pk}"') :]
+    card = card[: card.index("</article>")]
+    move = f"/pipeline/opportunities/{opp.pk}/move/"
+    assert f'data-move-url="{move}"' in card and f'hx-post="{move}?q=%E8%8F%9C%E5%8D%95' in card
+    assert f'href="/pipeline/opportunities/{opp.pk}/"' in card
+    assert f'<option value="{stages["Proposal"].pk}" selected>' in card
+    assert card.count(" selected>") == 1 and "移到" in card
+    assert '<option value="this_quarter" selected>' in page
+    c.cookies["django_language"] = "en"
+    english = c.get("/pipeline/").content.decode()
+    assert "Move to" in english and "移到" not in english
