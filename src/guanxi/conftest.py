@@ -14,6 +14,17 @@ from guanxi.testing.factories import TeamFactory, UserFactory, make_contact, mak
 PASSWORD = "pw-for-tests-123"  # noqa: S105 - test-only credential
 
 
+@pytest.fixture(autouse=True)
+def _fresh_service_policy_cache() -> None:
+    """Each test starts with the service policies unread (guanxi.value.policy keeps them a minute
+    per process): otherwise a test meets whatever an earlier test left, and one that compares two
+    requests' queries saw the cache expire between them (19 queries against 18) when the earlier
+    read happened to be ~60 s before."""
+    from guanxi.value import policy
+
+    policy.invalidate()
+
+
 @dataclass
 class World:
     east: Team
