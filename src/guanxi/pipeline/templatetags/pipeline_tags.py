@@ -8,7 +8,9 @@ from typing import TYPE_CHECKING
 from django import template
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.translation import gettext, pgettext
+from django.utils.translation import gettext
+
+from guanxi.pipeline.models import ForecastCategory
 
 if TYPE_CHECKING:
     from guanxi.pipeline.forecast import Figures
@@ -29,9 +31,10 @@ def _figure_labels() -> dict[str, str]:
     return {
         key: escape(text)
         for key, text in (
-            ("commit", pgettext("forecast category", "承诺")),
-            ("best_case", gettext("乐观")),
-            ("pipeline", gettext("管道")),
+            # The forecast categories' own labels (承诺 with its context: not the promise log's).
+            ("commit", str(ForecastCategory.COMMIT.label)),
+            ("best_case", str(ForecastCategory.BEST_CASE.label)),
+            ("pipeline", str(ForecastCategory.PIPELINE.label)),
             ("weighted", gettext("加权")),
             ("won", gettext("赢单")),
             ("forecast_commit", gettext("期初承诺")),

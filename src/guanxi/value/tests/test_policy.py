@@ -12,18 +12,11 @@ from guanxi.audit.models import Source
 from guanxi.core.errors import PermissionDenied, ValidationFailed
 from guanxi.customers.models import Customer
 from guanxi.followup import cadence
-from guanxi.value import policy, services
+from guanxi.value import services
 from guanxi.value.models import ServicePolicy, ValueConfig
 from guanxi.value.policy import ServiceTerms, terms_for
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _fresh_policy_cache():
-    policy.invalidate()
-    yield
-    policy.invalidate()
 
 
 def _classify(customer: Customer, value_class: str, tier: str) -> Customer:
