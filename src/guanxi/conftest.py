@@ -25,6 +25,17 @@ def _fresh_service_policy_cache() -> None:
     policy.invalidate()
 
 
+@pytest.fixture(autouse=True)
+def _default_language() -> None:
+    """Each test starts in the default language. A request activates its language for the thread
+    and leaves it there (core.middleware), so after a test that asked for English a later test's
+    non-request work (the value engine's task titles) ran in English on the same xdist worker."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+
+
 @dataclass
 class World:
     east: Team
